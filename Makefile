@@ -1,0 +1,90 @@
+# Conv Channels: every install step lives here, so a machine with only
+# Python 3.11+ and GNU make can set up, open and test the course.
+#
+#   make lab     set up, then open the course in JupyterLab
+#   make test    set up, then run the whole test suite
+#
+# Overrides: make PYTHON=python3.12 ..., make lab LAB_ARGS="--no-browser --port=8899",
+# make test PYTEST_ARGS="-x -k conv", make bench BENCH_ARGS="--repeats 3"
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+LAB_ARGS ?=
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+# PyTorch is only a yardstick for `make bench`, never a dependency.
+TORCH_VERSION ?= 2.13.0
+TORCH_PIP_ARGS ?=
+
+# Stamps: each records that one install step finished. They are older than
+# pyproject.toml after it changes, so the next run reinstalls.
+INSTALLED := $(VENV)/.installed
+INSTALLED_BENCH := $(VENV)/.installed-bench
+INSTALLED_DEV := $(VENV)/.installed-dev
+
+# $(call require_py311,INTERPRETER) stops with a readable message unless
+# INTERPRETER runs and is Python 3.11 or newer.
+define require_py311
+@command -v $(1) >/dev/null 2>&1 || { \
+	echo "error: '$(1)' was not found. Install Python 3.11 or newer, or point make at one: make PYTHON=/path/to/python3.11" >&2; \
+	exit 1; }
+@$(1) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { \
+	echo "error: this course needs Python 3.11 or newer, but '$(1)' is $$($(1) -c 'import platform; print(platform.python_version())' 2>/dev/null || echo 'unusable')." >&2; \
+	echo "       Run with a newer one, e.g. make PYTHON=python3.11 (after 'make clean' if .venv was made with the old one)." >&2; \
+	exit 1; }
+endef
+
+.PHONY: help setup venv test lab bench hooks clean
+
+help: ## Show this list of targets
+	@echo "Conv Channels: make TARGET"
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z ]*:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+setup venv: $(INSTALLED) ## Create .venv (if missing) and install the course with its test tools
+
+# pyvenv.cfg is written when the venv is made, so a remade venv is newer
+# than the stamp and gets a fresh install.
+$(VENV)/pyvenv.cfg:
+	$(call require_py311,$(PYTHON))
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml $(VENV)/pyvenv.cfg
+	$(call require_py311,$(BIN)/python)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e ".[test]"
+	@touch $@
+
+test: $(INSTALLED) ## Set up, then run the whole test suite (pytest)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lab: $(INSTALLED) ## Set up, then open JupyterLab on notebooks/ (extra flags: LAB_ARGS=...)
+	exec $(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+
+$(INSTALLED_BENCH): $(INSTALLED) pyproject.toml
+	$(BIN)/python -m pip install -e ".[bench]"
+	@touch $@
+
+bench: $(INSTALLED_BENCH) ## Time conv2d (reference and fast) against PyTorch on VGG16 layers
+	@if $(BIN)/python -c 'import torch' >/dev/null 2>&1; then \
+		echo "PyTorch $$($(BIN)/python -c 'import torch; print(torch.__version__)') is installed."; \
+	elif $(BIN)/python -m pip install "torch==$(TORCH_VERSION)" $(TORCH_PIP_ARGS); then \
+		echo "Installed PyTorch $(TORCH_VERSION) as a yardstick."; \
+	else \
+		echo "note: PyTorch $(TORCH_VERSION) could not be installed; benchmarking without it." >&2; \
+	fi
+	$(BIN)/python benchmarks/bench_conv.py $(BENCH_ARGS)
+
+$(INSTALLED_DEV): $(INSTALLED) pyproject.toml
+	$(BIN)/python -m pip install -e ".[dev]"
+	@touch $@
+
+hooks: $(INSTALLED_DEV) ## Install the pre-commit hook that strips outputs from solutions/ notebooks
+	$(BIN)/pre-commit install
+
+clean: ## Remove .venv and caches (.pytest_cache, .hypothesis, __pycache__, *.egg-info)
+	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info
+	find . -path ./.git -prune -o -type d \( -name __pycache__ -o -name '*.egg-info' \) -prune -exec rm -rf {} +

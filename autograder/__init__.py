@@ -1,0 +1,1 @@
+"""The Conv Channels autograder: nbgrader configuration and, in a later step, the `conv-course` command."""

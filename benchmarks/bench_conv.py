@@ -1,0 +1,202 @@
+"""Benchmark conv_lib's conv2d against PyTorch on VGG16's layers (run with `make bench`).
+
+For every distinct convolution shape of VGG16 at 224x224 (batch 1) and for the
+whole VGG16 conv/ReLU/pool stack, in float32 and float64, with 1 and 2 BLAS
+threads, it prints:
+
+- the median time of conv_lib.conv2d (fast) and of torch.nn.functional.conv2d,
+  run side by side (alternating, same thread count), and their ratio;
+- the achieved GFLOP/s (FLOPs = 2*C_out*C_in*kH*kW*Ho*Wo) and its share of the
+  matrix-multiply peak measured in the same run (a large np.matmul);
+- the extra memory the fast conv2d allocates, measured with tracemalloc (numpy
+  reports every array allocation to it): the peak of traced allocations during
+  one call, which includes the output, divided by the output's size;
+- the readable conv2d_reference on the small layers only (its loops take
+  minutes on the large ones).
+
+PyTorch is a yardstick, not a dependency: without it the torch columns say "-".
+"""
+
+import argparse
+import platform
+import statistics
+import time
+import tracemalloc
+
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+import conv_lib
+from conv_lib.models import vgg16_conv_layers, vgg16_features, vgg16_random_weights
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:  # the yardstick is optional
+    torch = None
+
+DTYPES = (np.float32, np.float64)
+REFERENCE_MAX_OUTPUTS = 2 * 10**5  # run conv2d_reference only where C_out*Ho*Wo is at most this
+
+
+def median_seconds(function, repeats, warmup=1):
+    for _ in range(warmup):
+        function()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def side_by_side(ours, theirs, repeats):
+    """Median seconds of two functions timed alternately, so both see the same machine state."""
+    ours()  # warm up both
+    if theirs:
+        theirs()
+    ours_times, theirs_times = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        ours()
+        ours_times.append(time.perf_counter() - start)
+        if theirs:
+            start = time.perf_counter()
+            theirs()
+            theirs_times.append(time.perf_counter() - start)
+    return statistics.median(ours_times), (statistics.median(theirs_times) if theirs else None)
+
+
+def matmul_peak(dtype, size=3072, repeats=5):
+    a = np.random.default_rng(0).standard_normal((size, size)).astype(dtype)
+    seconds = median_seconds(lambda: a @ a, repeats)
+    return 2 * size**3 / seconds / 1e9
+
+
+def peak_extra_memory(function, output_nbytes):
+    """Peak bytes allocated during ``function()`` (the output included), as a multiple of the output."""
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    result = function()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del result
+    return peak / output_nbytes
+
+
+def torch_threads(threads):
+    if torch is not None:
+        torch.set_num_threads(threads)
+
+
+def layer_rows(dtype, threads, repeats, rng):
+    seen, rows = set(), []
+    for layer in vgg16_conv_layers():
+        shape = (layer["C_in"], layer["C_out"], layer["H"], layer["W"])
+        if shape in seen:
+            continue
+        seen.add(shape)
+        C_in, C_out, H, W = shape
+        x = rng.standard_normal((1, C_in, H, W)).astype(dtype)
+        w = (rng.standard_normal((C_out, C_in, 3, 3)) * np.sqrt(2 / (9 * C_in))).astype(dtype)
+        b = np.zeros(C_out, dtype)
+        ours = lambda: conv_lib.conv2d(x, w, b, padding=1)
+        theirs = None
+        if torch is not None:
+            xt, wt, bt = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b)
+            theirs = lambda: F.conv2d(xt, wt, bt, padding=1)
+            difference = np.abs(ours() - theirs().numpy()).max() / np.abs(theirs().numpy()).max()
+            assert difference < (1e-4 if dtype == np.float32 else 1e-10), (layer["name"], difference)
+        fast, yardstick = side_by_side(ours, theirs, repeats)
+        flops = 2 * C_out * C_in * 9 * H * W
+        reference = None
+        if C_out * H * W <= REFERENCE_MAX_OUTPUTS:
+            reference = median_seconds(lambda: conv_lib.conv2d_reference(x, w, b, padding=1), 1, warmup=0)
+        memory = peak_extra_memory(ours, C_out * H * W * x.itemsize)
+        rows.append(dict(layer=f"{layer['name']} {C_in}->{C_out} {H}x{W}", flops=flops, fast=fast,
+                         torch=yardstick, reference=reference, memory=memory))
+    return rows
+
+
+def stack_row(dtype, repeats, rng):
+    x = rng.standard_normal((1, 3, 224, 224)).astype(dtype)
+    weights, biases = vgg16_random_weights(dtype=dtype)
+    ours = lambda: vgg16_features(x, weights, biases)
+    theirs = None
+    if torch is not None:
+        xt = torch.from_numpy(x)
+        parameters = [(torch.from_numpy(w), torch.from_numpy(b)) for w, b in zip(weights, biases)]
+        theirs = lambda: torch_vgg16(xt, parameters)
+        difference = np.abs(ours() - theirs().numpy()).max() / np.abs(theirs().numpy()).max()
+        assert difference < (1e-3 if dtype == np.float32 else 1e-9), difference
+    fast, yardstick = side_by_side(ours, theirs, repeats)
+    flops = sum(2 * l["C_out"] * l["C_in"] * 9 * l["H"] * l["W"] for l in vgg16_conv_layers())
+    return dict(layer="VGG16 conv stack (13 conv + ReLU, 5 pools)", flops=flops, fast=fast, torch=yardstick,
+                reference=None, memory=None)
+
+
+def torch_vgg16(x, parameters):
+    """The same stack as conv_lib.models.vgg16_features, in PyTorch."""
+    from conv_lib.models import VGG16_CONV_CONFIG
+
+    parameters = iter(parameters)
+    for entry in VGG16_CONV_CONFIG:
+        if entry == "M":
+            x = F.max_pool2d(x, 2, 2)
+        else:
+            w, b = next(parameters)
+            x = F.relu(F.conv2d(x, w, b, padding=1))
+    return x
+
+
+def format_table(rows_by_threads, peaks):
+    header = ("| layer | threads | fast ms | torch ms | fast/torch | fast GFLOP/s | % of matmul peak "
+              "| reference ms | peak memory / output |")
+    lines = [header, "|" + "---|" * 9]
+    for threads, rows in rows_by_threads:
+        for row in rows:
+            gflops = row["flops"] / row["fast"] / 1e9
+            lines.append(
+                f"| {row['layer']} | {threads} | {row['fast'] * 1e3:.1f} | "
+                + (f"{row['torch'] * 1e3:.1f} | {row['fast'] / row['torch']:.2f}x" if row["torch"] else "- | -")
+                + f" | {gflops:.0f} | {100 * gflops / peaks[threads]:.0f}% | "
+                + (f"{row['reference'] * 1e3:.0f}" if row["reference"] else "-")
+                + " | "
+                + (f"{row['memory']:.2f}" if row["memory"] else "-")
+                + " |"
+            )
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7, help="timed runs per layer (median reported)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="BLAS/torch thread counts to try")
+    parser.add_argument("--dtype", choices=["float32", "float64"], nargs="+", default=["float32", "float64"])
+    arguments = parser.parse_args()
+
+    blas = [f"{i['internal_api']} {i['version']} ({i.get('architecture', '?')}, {i['num_threads']} threads)"
+            for i in threadpool_info() if i["user_api"] == "blas"]
+    print(f"machine: {platform.processor() or platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores; "
+          f"python {platform.python_version()}, numpy {np.__version__}, BLAS: {', '.join(blas)}")
+    print(f"yardstick: {'torch ' + torch.__version__ if torch else 'PyTorch not installed'}; "
+          f"repeats per measurement: {arguments.repeats}, medians reported\n")
+    rng = np.random.default_rng(0)
+    for dtype_name in arguments.dtype:
+        dtype = np.dtype(dtype_name).type
+        rows_by_threads, peaks = [], {}
+        for threads in arguments.threads:
+            with threadpool_limits(limits=threads, user_api="blas"):
+                torch_threads(threads)
+                peaks[threads] = matmul_peak(dtype)
+                rows = layer_rows(dtype, threads, arguments.repeats, rng)
+                rows.append(stack_row(dtype, max(3, arguments.repeats // 2), rng))
+            rows_by_threads.append((threads, rows))
+        print(f"## {dtype_name}; matmul peak (3072x3072 np.matmul): "
+              + ", ".join(f"{peaks[t]:.0f} GFLOP/s on {t} thread{'s' if t > 1 else ''}" for t in arguments.threads))
+        print(format_table(rows_by_threads, peaks))
+        print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""conv_lib: the small numpy library behind the Conv Channels course.
+
+The channel-summing rule, in one sentence: a filter has one channel per input
+channel; each is cross-correlated with its own input channel; the responses are
+summed, plus one bias, into one feature map; C_out filters make C_out maps.
+
+Modules:
+    shapes  the output-size rule (output_size)
+    ops     pad2d, corr2d, conv2d_multi_in, conv2d (reference and fast), relu, pooling
+    checks  argument checks whose errors name what was expected and what was given
+"""
+
+from .ops import (
+    avg_pool2d,
+    avg_pool2d_reference,
+    conv2d,
+    conv2d_fast,
+    conv2d_multi_in,
+    conv2d_reference,
+    corr2d,
+    max_pool2d,
+    max_pool2d_reference,
+    pad2d,
+    relu,
+)
+from .shapes import effective_kernel_size, output_size
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "avg_pool2d",
+    "avg_pool2d_reference",
+    "conv2d",
+    "conv2d_fast",
+    "conv2d_multi_in",
+    "conv2d_reference",
+    "corr2d",
+    "effective_kernel_size",
+    "max_pool2d",
+    "max_pool2d_reference",
+    "output_size",
+    "pad2d",
+    "relu",
+]

@@ -1,0 +1,344 @@
+"""Convolution, ReLU and pooling on numpy arrays.
+
+Layouts used everywhere in the course:
+
+    x: (N, C_in, H, W)          a batch of N images with C_in channels each
+    w: (C_out, C_in, kH, kW)    C_out filters; each filter has one channel per input channel
+    b: (C_out,)                 one bias per filter
+    y: (N, C_out, Ho, Wo)       one feature map per filter
+
+The channel-summing rule: filter ``f`` is cross-correlated channel by channel
+with the input (its channel ``c`` with input channel ``c``), the C_in responses
+are *summed*, and one bias ``b[f]`` is added, giving *one* feature map. C_out
+filters give C_out maps, whatever C_in is.
+
+Each operation comes twice, side by side: a readable reference version whose
+loops say the rule out loud, and a fast version for real images. The tests
+prove that the two agree and that both agree with scipy.
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .checks import as_real_array, common_float_dtype, pair, require_axes
+from .shapes import effective_kernel_size, output_size
+
+BATCH_HINT = "For a single image of shape (C, H, W), add the batch axis with x[None]."
+
+
+# --------------------------------------------------------------------------
+# Padding and single-channel cross-correlation
+# --------------------------------------------------------------------------
+
+
+def pad2d(x, padding):
+    """Surround the last two axes of ``x`` with zeros.
+
+    x:       (..., H, W), e.g. (H, W), (C, H, W) or (N, C, H, W).
+    padding: int, or pair (rows, columns): zeros added on each side.
+    Returns (..., H + 2*pad_rows, W + 2*pad_columns), same dtype as x.
+    """
+    x = as_real_array(x, "x")
+    if x.ndim < 2:
+        raise ValueError(f"pad2d needs at least 2 axes (H, W), but x has shape {x.shape}")
+    pad_rows, pad_columns = pair(padding, "padding", 0)
+    widths = [(0, 0)] * (x.ndim - 2) + [(pad_rows, pad_rows), (pad_columns, pad_columns)]
+    return np.pad(x, widths)
+
+
+def corr2d(x, k, stride=1, dilation=1):
+    """Cross-correlate one channel with one kernel channel (valid positions only, no flip).
+
+    out[i, j] = sum over (u, v) of x[i*stride + u*dilation, j*stride + v*dilation] * k[u, v]
+
+    x: (H, W)    one input channel.
+    k: (kH, kW)  one kernel channel.
+    Returns (Ho, Wo) with Ho = output_size(H, kH, 0, stride, dilation), likewise Wo.
+    """
+    x, k = as_real_array(x, "x"), as_real_array(k, "k")
+    require_axes(x, 2, "x", "(H, W)", "corr2d works on one channel; conv2d handles many.")
+    require_axes(k, 2, "k", "(kH, kW)")
+    stride_rows, stride_columns = pair(stride, "stride", 1)
+    dilation_rows, dilation_columns = pair(dilation, "dilation", 1)
+    (kH, kW), (H, W) = k.shape, x.shape
+    Ho = output_size(H, kH, 0, stride_rows, dilation_rows)
+    Wo = output_size(W, kW, 0, stride_columns, dilation_columns)
+    out = np.zeros((Ho, Wo), dtype=common_float_dtype(x, k))
+    for i in range(Ho):
+        for j in range(Wo):
+            top, left = i * stride_rows, j * stride_columns
+            window = x[
+                top : top + effective_kernel_size(kH, dilation_rows) : dilation_rows,
+                left : left + effective_kernel_size(kW, dilation_columns) : dilation_columns,
+            ]
+            out[i, j] = np.sum(window * k)
+    return out
+
+
+def conv2d_multi_in(x, k, stride=1, dilation=1):
+    """One multi-channel filter on one image: the channel-summing rule for a single filter.
+
+    Each kernel channel k[c] meets its own input channel x[c]; the C_in responses
+    are added into one map.
+
+    x: (C_in, H, W)    one image.
+    k: (C_in, kH, kW)  one filter, with one channel per input channel.
+    Returns (Ho, Wo): one feature map, however many channels x has.
+    """
+    x, k = as_real_array(x, "x"), as_real_array(k, "k")
+    require_axes(x, 3, "x", "(C_in, H, W)")
+    require_axes(k, 3, "k", "(C_in, kH, kW)")
+    require_one_channel_per_input_channel(k.shape[0], x.shape[0])
+    return sum(corr2d(x[c], k[c], stride, dilation) for c in range(x.shape[0]))
+
+
+def require_one_channel_per_input_channel(filter_channels, input_channels):
+    """Raise the course's central error: a filter's depth must equal the input's channel count."""
+    if filter_channels != input_channels:
+        raise ValueError(
+            "each filter must have one channel per input channel (its depth must equal the "
+            f"input's channel count): the filters have {filter_channels} channels, "
+            f"the input has {input_channels}"
+        )
+
+
+# --------------------------------------------------------------------------
+# Multi-channel, multi-filter convolution: arguments, reference, fast
+# --------------------------------------------------------------------------
+
+
+def _conv2d_arguments(x, w, b, stride, padding, dilation):
+    """Check conv2d's arguments once for both implementations.
+
+    Returns x, w, b (b is None or (C_out,)), the three (rows, columns) pairs and (Ho, Wo).
+    """
+    x, w = as_real_array(x, "x"), as_real_array(w, "w")
+    require_axes(x, 4, "x", "(N, C_in, H, W)", BATCH_HINT)
+    require_axes(w, 4, "w", "(C_out, C_in, kH, kW)", "A single filter of shape (C_in, kH, kW) is w[None].")
+    if 0 in x.shape or 0 in w.shape:
+        raise ValueError(f"x and w must not have empty axes: x has shape {x.shape}, w has shape {w.shape}")
+    require_one_channel_per_input_channel(w.shape[1], x.shape[1])
+    if b is not None:
+        b = as_real_array(b, "b")
+        if b.shape != (w.shape[0],):
+            raise ValueError(
+                f"b must hold one bias per filter: expected shape ({w.shape[0]},) "
+                f"for {w.shape[0]} filters, got shape {b.shape}"
+            )
+    dtype = common_float_dtype(x, w, b)
+    x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
+    b = None if b is None else b.astype(dtype, copy=False)
+    stride, padding, dilation = pair(stride, "stride", 1), pair(padding, "padding", 0), pair(dilation, "dilation", 1)
+    Ho, Wo = (
+        output_size(x.shape[2 + axis], w.shape[2 + axis], padding[axis], stride[axis], dilation[axis])
+        for axis in (0, 1)
+    )
+    return x, w, b, stride, padding, dilation, (Ho, Wo)
+
+
+def conv2d_reference(x, w, b=None, stride=1, padding=0, dilation=1):
+    """Readable conv2d: loops that follow the channel-summing rule word for word.
+
+    For each image, for each filter, for each output position: take the window
+    of *all* input channels, multiply it elementwise by the filter (one filter
+    channel per input channel), sum everything into one number, add the
+    filter's one bias.
+
+    x: (N, C_in, H, W); w: (C_out, C_in, kH, kW); b: (C_out,) or None.
+    stride, padding, dilation: int or (rows, columns) pair.
+    Returns (N, C_out, Ho, Wo). Slow: for small arrays and for checking.
+    """
+    x, w, b, stride, padding, dilation, (Ho, Wo) = _conv2d_arguments(x, w, b, stride, padding, dilation)
+    N, C_out = x.shape[0], w.shape[0]
+    span_rows = effective_kernel_size(w.shape[2], dilation[0])
+    span_columns = effective_kernel_size(w.shape[3], dilation[1])
+    x_padded = pad2d(x, padding)
+    out = np.zeros((N, C_out, Ho, Wo), dtype=x.dtype)
+    for n in range(N):
+        for f in range(C_out):
+            for i in range(Ho):
+                for j in range(Wo):
+                    top, left = i * stride[0], j * stride[1]
+                    window = x_padded[
+                        n,
+                        :,  # every input channel
+                        top : top + span_rows : dilation[0],
+                        left : left + span_columns : dilation[1],
+                    ]  # (C_in, kH, kW), the same shape as the filter w[f]
+                    out[n, f, i, j] = np.sum(window * w[f])  # summed over channels and taps
+                    if b is not None:
+                        out[n, f, i, j] += b[f]  # one bias per filter
+    return out
+
+
+#: The fast conv2d copies the input windows of a band of output rows into a
+#: scratch matrix of about this many bytes, then does one matrix product per band.
+BAND_BYTES = 8 * 2**20
+
+
+def conv2d_fast(x, w, b=None, stride=1, padding=0, dilation=1):
+    """Fast conv2d: the same numbers as conv2d_reference, computed as matrix products.
+
+    The output rows are processed in bands. For each band, the input windows
+    (all channels, all taps) are copied into a scratch matrix
+    ``columns: (C_in*kH*kW, band_rows*Wo)`` and the filters, flattened to
+    ``(C_out, C_in*kH*kW)``, multiply it in one BLAS call that writes straight
+    into the output. Only the band being computed is padded, so the extra
+    memory is the output plus about ``BAND_BYTES`` of scratch.
+
+    x: (N, C_in, H, W); w: (C_out, C_in, kH, kW); b: (C_out,) or None.
+    stride, padding, dilation: int or (rows, columns) pair.
+    Returns (N, C_out, Ho, Wo): float32 when all inputs are float32, else float64.
+    """
+    x, w, b, stride, padding, dilation, (Ho, Wo) = _conv2d_arguments(x, w, b, stride, padding, dilation)
+    N, C_in, H, W = x.shape
+    C_out, _, kH, kW = w.shape
+    span_rows = effective_kernel_size(kH, dilation[0])
+    span_columns = effective_kernel_size(kW, dilation[1])
+    taps = C_in * kH * kW
+    filters = np.ascontiguousarray(w.reshape(C_out, taps))
+    out = np.empty((N, C_out, Ho * Wo), dtype=x.dtype)
+
+    band_rows = int(np.clip(BAND_BYTES // (taps * Wo * x.itemsize), 1, Ho))
+    slab_rows = (band_rows - 1) * stride[0] + span_rows
+    slab = np.zeros((C_in, slab_rows, W + 2 * padding[1]), dtype=x.dtype)
+    columns = np.empty((C_in, kH, kW, band_rows, Wo), dtype=x.dtype)
+
+    for n in range(N):
+        for first in range(0, Ho, band_rows):
+            rows = min(band_rows, Ho - first)
+            band_slab = _padded_rows(x[n], first * stride[0] - padding[0], (rows - 1) * stride[0] + span_rows, padding[1], slab)
+            windows = sliding_window_view(band_slab, (span_rows, span_columns), axis=(1, 2))
+            windows = windows[:, :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]][:, :rows, :Wo]
+            band_columns = columns[:, :, :, :rows]
+            np.copyto(band_columns, windows.transpose(0, 3, 4, 1, 2))  # (C_in, kH, kW, rows, Wo)
+            np.matmul(filters, band_columns.reshape(taps, rows * Wo), out=out[n, :, first * Wo : (first + rows) * Wo])
+    out = out.reshape(N, C_out, Ho, Wo)
+    if b is not None:
+        out += b[:, None, None]
+    return out
+
+
+def _padded_rows(image, top, count, pad_columns, slab):
+    """Rows ``top .. top+count-1`` of the zero-padded image, written into ``slab``.
+
+    image: (C, H, W); rows outside 0..H-1 are padding and come out as zeros.
+    slab:  (C, >= count, W + 2*pad_columns) scratch buffer, reused between bands.
+    Returns the view slab[:, :count].
+    """
+    H, W = image.shape[1:]
+    band = slab[:, :count]
+    first = max(top, 0)
+    last = max(min(top + count, H), first)  # the band may lie wholly in the padding
+    band[:, : first - top] = 0
+    band[:, last - top :] = 0
+    band[:, first - top : last - top, pad_columns : pad_columns + W] = image[:, first:last]
+    return band
+
+
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
+    """2-D convolution layer (cross-correlation, as in every deep-learning library).
+
+    y[n, f] = sum over c of corr2d(x_padded[n, c], w[f, c]) + b[f]
+
+    x: (N, C_in, H, W)          batch of images.
+    w: (C_out, C_in, kH, kW)    C_out filters, each with one channel per input channel.
+    b: (C_out,) or None         one bias per filter.
+    stride, padding, dilation:  int or (rows, columns) pair.
+    Returns y: (N, C_out, Ho, Wo), Ho = output_size(H, kH, padding, stride, dilation).
+
+    Uses conv2d_fast; conv2d_reference gives the same numbers with plain loops.
+    """
+    return conv2d_fast(x, w, b, stride, padding, dilation)
+
+
+# --------------------------------------------------------------------------
+# ReLU and pooling (pooling never mixes channels)
+# --------------------------------------------------------------------------
+
+
+def relu(x):
+    """Rectified linear unit, elementwise: max(x, 0).
+
+    x: any shape. Returns the same shape and floating dtype.
+    """
+    x = as_real_array(x, "x")
+    return np.maximum(x, 0)
+
+
+def _pool_arguments(x, size, stride):
+    """Check a pooling call; returns x, (size_rows, size_columns), (stride pair), (Ho, Wo)."""
+    x = as_real_array(x, "x")
+    require_axes(x, 4, "x", "(N, C, H, W)", BATCH_HINT)
+    size, stride = pair(size, "size", 1), pair(stride, "stride", 1)
+    Ho, Wo = (output_size(x.shape[2 + axis], size[axis], 0, stride[axis]) for axis in (0, 1))
+    return x, size, stride, (Ho, Wo)
+
+
+def _pool_reference(x, size, stride, reduce):
+    x, size, stride, (Ho, Wo) = _pool_arguments(x, size, stride)
+    N, C = x.shape[:2]
+    out = np.zeros((N, C, Ho, Wo), dtype=x.dtype)
+    for n in range(N):
+        for c in range(C):  # each channel on its own: pooling never mixes channels
+            for i in range(Ho):
+                for j in range(Wo):
+                    top, left = i * stride[0], j * stride[1]
+                    out[n, c, i, j] = reduce(x[n, c, top : top + size[0], left : left + size[1]])
+    return out
+
+
+def _window_slices(x, size, stride, out_shape):
+    """Yield, for each offset (u, v) inside the pooling window, the strided view
+    x[:, :, u::stride, v::stride] cut to the output shape (N, C, Ho, Wo)."""
+    Ho, Wo = out_shape
+    for u in range(size[0]):
+        for v in range(size[1]):
+            yield x[:, :, u : u + stride[0] * (Ho - 1) + 1 : stride[0], v : v + stride[1] * (Wo - 1) + 1 : stride[1]]
+
+
+def max_pool2d_reference(x, size=2, stride=2):
+    """Readable max pooling: for each channel and window, the largest value.
+
+    x: (N, C, H, W) -> (N, C, Ho, Wo) with Ho = output_size(H, size, 0, stride).
+    """
+    return _pool_reference(x, size, stride, np.max)
+
+
+def max_pool2d(x, size=2, stride=2):
+    """Max pooling, per channel: the channel count never changes.
+
+    Takes np.maximum over the size*size strided views of x, one per offset in the window.
+
+    x: (N, C, H, W); size, stride: int or (rows, columns) pair.
+    Returns (N, C, Ho, Wo) with Ho = output_size(H, size, 0, stride).
+    """
+    x, size, stride, out_shape = _pool_arguments(x, size, stride)
+    slices = _window_slices(x, size, stride, out_shape)
+    out = next(slices).copy()
+    for view in slices:
+        np.maximum(out, view, out=out)
+    return out
+
+
+def avg_pool2d_reference(x, size=2, stride=2):
+    """Readable average pooling: for each channel and window, the mean value.
+
+    x: (N, C, H, W) -> (N, C, Ho, Wo) with Ho = output_size(H, size, 0, stride).
+    """
+    return _pool_reference(x, size, stride, np.mean)
+
+
+def avg_pool2d(x, size=2, stride=2):
+    """Average pooling, per channel: the channel count never changes.
+
+    x: (N, C, H, W); size, stride: int or (rows, columns) pair.
+    Returns (N, C, Ho, Wo) with Ho = output_size(H, size, 0, stride).
+    """
+    x, size, stride, out_shape = _pool_arguments(x, size, stride)
+    slices = _window_slices(x, size, stride, out_shape)
+    out = next(slices).copy()
+    for view in slices:
+        out += view
+    out /= size[0] * size[1]
+    return out

@@ -1,0 +1,111 @@
+"""The fast conv2d, the readable reference and an independent oracle agree.
+
+The oracle is scipy: scipy.signal.correlate2d of each (filter channel, input
+channel) pair, summed over channels, plus the bias; stride by subsampling the
+stride-1 result, dilation by spreading the kernel's taps apart with zeros.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.signal import correlate2d
+
+import conv_lib
+import conv_lib.ops
+from conv_lib import conv2d, conv2d_fast, conv2d_reference, max_pool2d, max_pool2d_reference, avg_pool2d, avg_pool2d_reference
+
+
+def dilate_kernel(k, dilation):
+    """Insert dilation-1 zeros between the taps of a 2-D kernel."""
+    kH, kW = k.shape
+    spread = np.zeros(((kH - 1) * dilation[0] + 1, (kW - 1) * dilation[1] + 1), dtype=k.dtype)
+    spread[:: dilation[0], :: dilation[1]] = k
+    return spread
+
+
+def scipy_conv2d(x, w, b, stride, padding, dilation):
+    """The channel-summing rule computed with scipy, one channel pair at a time."""
+    N, C_in = x.shape[:2]
+    C_out = w.shape[0]
+    x = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
+    maps = []
+    for n in range(N):
+        for f in range(C_out):
+            total = sum(correlate2d(x[n, c], dilate_kernel(w[f, c], dilation), mode="valid") for c in range(C_in))
+            maps.append(total[:: stride[0], :: stride[1]] + (0 if b is None else b[f]))
+    return np.array(maps).reshape(N, C_out, *maps[0].shape)
+
+
+@st.composite
+def conv_cases(draw):
+    kH, kW = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    span = ((kH - 1) * dilation[0] + 1, (kW - 1) * dilation[1] + 1)
+    H = draw(st.integers(max(1, span[0] - 2 * padding[0]), 12))
+    W = draw(st.integers(max(1, span[1] - 2 * padding[1]), 12))
+    N, C_in, C_out = draw(st.integers(1, 2)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, C_in, H, W))
+    w = rng.standard_normal((C_out, C_in, kH, kW))
+    b = rng.standard_normal(C_out) if draw(st.booleans()) else None
+    return x, w, b, stride, padding, dilation
+
+
+@given(conv_cases())
+def test_fast_reference_and_scipy_agree(case):
+    x, w, b, stride, padding, dilation = case
+    expected = scipy_conv2d(x, w, b, stride, padding, dilation)
+    np.testing.assert_allclose(conv2d_reference(x, w, b, stride, padding, dilation), expected, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(conv2d_fast(x, w, b, stride, padding, dilation), expected, rtol=1e-10, atol=1e-10)
+
+
+@given(conv_cases())
+def test_fast_path_agrees_when_split_into_one_row_bands(case):
+    # The fast path computes the output in bands of rows; force the smallest band so
+    # every band boundary, and bands lying wholly in the padding, are exercised.
+    x, w, b, stride, padding, dilation = case
+    original = conv_lib.ops.BAND_BYTES
+    conv_lib.ops.BAND_BYTES = 1
+    try:
+        out = conv2d_fast(x, w, b, stride, padding, dilation)
+    finally:
+        conv_lib.ops.BAND_BYTES = original
+    np.testing.assert_allclose(out, scipy_conv2d(x, w, b, stride, padding, dilation), rtol=1e-10, atol=1e-10)
+
+
+def test_vgg_sized_layer_agrees_with_scipy(rng):
+    x = rng.standard_normal((1, 64, 28, 28)).astype(np.float32)
+    w = rng.standard_normal((8, 64, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(8).astype(np.float32)
+    expected = scipy_conv2d(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), (1, 1), (1, 1), (1, 1))
+    np.testing.assert_allclose(conv2d(x, w, b, padding=1), expected, rtol=1e-4, atol=1e-4)
+
+
+@st.composite
+def pool_cases(draw):
+    size = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    H, W = draw(st.integers(size[0], 9)), draw(st.integers(size[1], 9))
+    x = np.random.default_rng(draw(st.integers(0, 2**32 - 1))).standard_normal((draw(st.integers(1, 2)), draw(st.integers(1, 3)), H, W))
+    return x, size, stride
+
+
+@given(pool_cases())
+def test_pooling_fast_and_reference_agree(case):
+    x, size, stride = case
+    np.testing.assert_array_equal(max_pool2d(x, size, stride), max_pool2d_reference(x, size, stride))
+    np.testing.assert_allclose(avg_pool2d(x, size, stride), avg_pool2d_reference(x, size, stride), rtol=1e-12)
+
+
+@pytest.mark.parametrize("size", [2, 3])
+def test_pooling_matches_block_reshape_when_windows_tile_the_image(rng, size):
+    # An independent oracle: with stride == size and a divisible image, pooling is a
+    # reduction over non-overlapping blocks.
+    x = rng.standard_normal((2, 3, 6 * size, 4 * size))
+    blocks = x.reshape(2, 3, 6, size, 4, size)
+    np.testing.assert_array_equal(max_pool2d(x, size, size), blocks.max(axis=(3, 5)))
+    np.testing.assert_allclose(avg_pool2d(x, size, size), blocks.mean(axis=(3, 5)), rtol=1e-12)
