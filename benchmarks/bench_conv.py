@@ -5,7 +5,7 @@ whole VGG16 conv/ReLU/pool stack, in float32 and float64, with 1 and 2 BLAS
 threads, it prints:
 
 - the median time of conv_lib.conv2d (fast) and of torch.nn.functional.conv2d,
-  run side by side (alternating, same thread count), and their ratio;
+  run side by side in the same process (each warmed up, then timed in its own block, same thread count), and their ratio;
 - the achieved GFLOP/s (FLOPs = 2*C_out*C_in*kH*kW*Ho*Wo) and its share of the
   matrix-multiply peak measured in the same run (a large np.matmul);
 - the extra memory the fast conv2d allocates, measured with tracemalloc (numpy
@@ -39,7 +39,7 @@ DTYPES = (np.float32, np.float64)
 REFERENCE_MAX_OUTPUTS = 2 * 10**5  # run conv2d_reference only where C_out*Ho*Wo is at most this
 
 
-def median_seconds(function, repeats, warmup=1):
+def median_seconds(function, repeats, warmup=2):
     for _ in range(warmup):
         function()
     times = []
@@ -51,20 +51,14 @@ def median_seconds(function, repeats, warmup=1):
 
 
 def side_by_side(ours, theirs, repeats):
-    """Median seconds of two functions timed alternately, so both see the same machine state."""
-    ours()  # warm up both
-    if theirs:
-        theirs()
-    ours_times, theirs_times = [], []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        ours()
-        ours_times.append(time.perf_counter() - start)
-        if theirs:
-            start = time.perf_counter()
-            theirs()
-            theirs_times.append(time.perf_counter() - start)
-    return statistics.median(ours_times), (statistics.median(theirs_times) if theirs else None)
+    """Median seconds of two functions timed one after the other in the same run.
+
+    Each is warmed up and timed in its own block: interleaving single calls makes
+    OpenBLAS's and PyTorch's idle-spinning threads fight over the two cores.
+    """
+    ours_seconds = median_seconds(ours, repeats)
+    theirs_seconds = median_seconds(theirs, repeats) if theirs else None
+    return ours_seconds, theirs_seconds
 
 
 def matmul_peak(dtype, size=3072, repeats=5):
@@ -135,6 +129,19 @@ def stack_row(dtype, repeats, rng):
                 reference=None, memory=None)
 
 
+def pool_lines(dtype, repeats, rng):
+    """max_pool2d (np.maximum over strided views) beside the block-reshape idiom and PyTorch."""
+    lines = ["| pool input | max_pool2d ms | reshape().max() ms | torch ms |", "|---|---|---|---|"]
+    for C, H in ((64, 224), (128, 112), (256, 56), (512, 28), (512, 14)):
+        x = rng.standard_normal((1, C, H, H)).astype(dtype)
+        ours = median_seconds(lambda: conv_lib.max_pool2d(x), repeats)
+        reshaped = median_seconds(lambda: x.reshape(1, C, H // 2, 2, H // 2, 2).max(axis=(3, 5)), repeats)
+        theirs = median_seconds(lambda: F.max_pool2d(torch.from_numpy(x), 2, 2), repeats) if torch else None
+        lines.append(f"| {C}x{H}x{H} | {ours * 1e3:.2f} | {reshaped * 1e3:.2f} | "
+                     + (f"{theirs * 1e3:.2f}" if theirs else "-") + " |")
+    return "\n".join(lines)
+
+
 def torch_vgg16(x, parameters):
     """The same stack as conv_lib.models.vgg16_features, in PyTorch."""
     from conv_lib.models import VGG16_CONV_CONFIG
@@ -195,6 +202,11 @@ def main():
         print(f"## {dtype_name}; matmul peak (3072x3072 np.matmul): "
               + ", ".join(f"{peaks[t]:.0f} GFLOP/s on {t} thread{'s' if t > 1 else ''}" for t in arguments.threads))
         print(format_table(rows_by_threads, peaks))
+        print()
+        with threadpool_limits(limits=max(arguments.threads), user_api="blas"):
+            torch_threads(max(arguments.threads))
+            print(f"max pooling 2x2 stride 2, {dtype_name}, {max(arguments.threads)} threads:")
+            print(pool_lines(dtype, arguments.repeats, rng))
         print()
 
 

@@ -276,6 +276,7 @@ def _pool_arguments(x, size, stride):
 
 
 def _pool_reference(x, size, stride, reduce):
+    """Loop over images, channels and windows, reducing each window with ``reduce`` (np.max or np.mean)."""
     x, size, stride, (Ho, Wo) = _pool_arguments(x, size, stride)
     N, C = x.shape[:2]
     out = np.zeros((N, C, Ho, Wo), dtype=x.dtype)
@@ -297,6 +298,16 @@ def _window_slices(x, size, stride, out_shape):
             yield x[:, :, u : u + stride[0] * (Ho - 1) + 1 : stride[0], v : v + stride[1] * (Wo - 1) + 1 : stride[1]]
 
 
+def _pool_fast(x, size, stride, combine):
+    """Fold the size*size strided views of x together with ``combine`` (np.maximum or np.add)."""
+    x, size, stride, out_shape = _pool_arguments(x, size, stride)
+    slices = _window_slices(x, size, stride, out_shape)
+    out = next(slices).copy()
+    for view in slices:
+        combine(out, view, out=out)
+    return out
+
+
 def max_pool2d_reference(x, size=2, stride=2):
     """Readable max pooling: for each channel and window, the largest value.
 
@@ -313,12 +324,7 @@ def max_pool2d(x, size=2, stride=2):
     x: (N, C, H, W); size, stride: int or (rows, columns) pair.
     Returns (N, C, Ho, Wo) with Ho = output_size(H, size, 0, stride).
     """
-    x, size, stride, out_shape = _pool_arguments(x, size, stride)
-    slices = _window_slices(x, size, stride, out_shape)
-    out = next(slices).copy()
-    for view in slices:
-        np.maximum(out, view, out=out)
-    return out
+    return _pool_fast(x, size, stride, np.maximum)
 
 
 def avg_pool2d_reference(x, size=2, stride=2):
@@ -335,10 +341,7 @@ def avg_pool2d(x, size=2, stride=2):
     x: (N, C, H, W); size, stride: int or (rows, columns) pair.
     Returns (N, C, Ho, Wo) with Ho = output_size(H, size, 0, stride).
     """
-    x, size, stride, out_shape = _pool_arguments(x, size, stride)
-    slices = _window_slices(x, size, stride, out_shape)
-    out = next(slices).copy()
-    for view in slices:
-        out += view
-    out /= size[0] * size[1]
-    return out
+    total = _pool_fast(x, size, stride, np.add)
+    size_rows, size_columns = pair(size, "size", 1)
+    total /= size_rows * size_columns
+    return total
