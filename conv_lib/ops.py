@@ -172,7 +172,10 @@ def conv2d_reference(x, w, b=None, stride=1, padding=0, dilation=1):
 
 
 #: The fast conv2d copies the input windows of a band of output rows into a
-#: scratch matrix of about this many bytes, then does one matrix product per band.
+#: scratch matrix, then does one matrix product per band. The scratch is about
+#: the size of one image's output, kept between these bounds: smaller bands make
+#: matrix products too thin for BLAS to run at speed, larger ones leave the cache.
+MIN_BAND_BYTES = 2 * 2**20
 BAND_BYTES = 8 * 2**20
 
 
@@ -184,7 +187,8 @@ def conv2d_fast(x, w, b=None, stride=1, padding=0, dilation=1):
     ``columns: (C_in*kH*kW, band_rows*Wo)`` and the filters, flattened to
     ``(C_out, C_in*kH*kW)``, multiply it in one BLAS call that writes straight
     into the output. Only the band being computed is padded, so the extra
-    memory is the output plus about ``BAND_BYTES`` of scratch.
+    memory is the output plus a scratch of about the output's size (between
+    MIN_BAND_BYTES and BAND_BYTES).
 
     x: (N, C_in, H, W); w: (C_out, C_in, kH, kW); b: (C_out,) or None.
     stride, padding, dilation: int or (rows, columns) pair.
@@ -199,7 +203,8 @@ def conv2d_fast(x, w, b=None, stride=1, padding=0, dilation=1):
     filters = np.ascontiguousarray(w.reshape(C_out, taps))
     out = np.empty((N, C_out, Ho * Wo), dtype=x.dtype)
 
-    band_rows = int(np.clip(BAND_BYTES // (taps * Wo * x.itemsize), 1, Ho))
+    band_bytes = min(max(C_out * Ho * Wo * x.itemsize, MIN_BAND_BYTES), BAND_BYTES)
+    band_rows = int(np.clip(band_bytes // (taps * Wo * x.itemsize), 1, Ho))
     slab_rows = (band_rows - 1) * stride[0] + span_rows
     slab = np.zeros((C_in, slab_rows, W + 2 * padding[1]), dtype=x.dtype)
     columns = np.empty((C_in, kH, kW, band_rows, Wo), dtype=x.dtype)
