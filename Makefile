@@ -14,6 +14,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 LAB_ARGS ?=
+# Jupyter refuses to start as root unless told to; containers and CI often run as root.
+LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 # PyTorch is only a yardstick for `make bench`, never a dependency.
@@ -62,7 +64,7 @@ test: $(INSTALLED) ## Set up, then run the whole test suite (pytest)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lab: $(INSTALLED) ## Set up, then open JupyterLab on notebooks/ (extra flags: LAB_ARGS=...)
-	exec $(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+	exec $(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ROOT_FLAG) $(LAB_ARGS)
 
 $(INSTALLED_BENCH): $(INSTALLED) pyproject.toml
 	$(BIN)/python -m pip install -e ".[bench]"

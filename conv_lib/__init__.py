@@ -7,6 +7,7 @@ summed, plus one bias, into one feature map; C_out filters make C_out maps.
 Modules:
     shapes  the output-size rule (output_size)
     ops     pad2d, corr2d, conv2d_multi_in, conv2d (reference and fast), relu, pooling
+    models  VGG16's convolutional part: layer shapes, random weights, forward pass
     checks  argument checks whose errors name what was expected and what was given
 """
 

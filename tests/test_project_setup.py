@@ -257,8 +257,6 @@ def start_lab(port, token, log):
         "--ServerApp.port_retries=0",  # a taken port fails fast instead of moving
         f"--IdentityProvider.token={token}",
     ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI runs as root
-        flags.append("--allow-root")
     env = make_env()
     env["JUPYTER_RUNTIME_DIR"] = str(log.parent / "runtime")
     return subprocess.Popen(
