@@ -37,6 +37,7 @@ except ImportError:  # the yardstick is optional
 
 DTYPES = (np.float32, np.float64)
 REFERENCE_MAX_OUTPUTS = 2 * 10**5  # run conv2d_reference only where C_out*Ho*Wo is at most this
+SETTLE_SECONDS = 0.3  # pause between the two libraries' timing blocks
 
 
 def median_seconds(function, repeats, warmup=2):
@@ -53,11 +54,16 @@ def median_seconds(function, repeats, warmup=2):
 def side_by_side(ours, theirs, repeats):
     """Median seconds of two functions timed one after the other in the same run.
 
-    Each is warmed up and timed in its own block: interleaving single calls makes
-    OpenBLAS's and PyTorch's idle-spinning threads fight over the two cores.
+    Each is warmed up and timed in its own block, after a pause: OpenBLAS's and
+    PyTorch's worker threads keep spinning for a while after a call, and a
+    library timed while the other's threads spin loses one of the two cores.
     """
+    time.sleep(SETTLE_SECONDS)
     ours_seconds = median_seconds(ours, repeats)
-    theirs_seconds = median_seconds(theirs, repeats) if theirs else None
+    theirs_seconds = None
+    if theirs:
+        time.sleep(SETTLE_SECONDS)
+        theirs_seconds = median_seconds(theirs, repeats)
     return ours_seconds, theirs_seconds
 
 

@@ -173,10 +173,18 @@ def conv2d_reference(x, w, b=None, stride=1, padding=0, dilation=1):
 
 #: The fast conv2d copies the input windows of a band of output rows into a
 #: scratch matrix, then does one matrix product per band. The scratch is about
-#: the size of one image's output, kept between these bounds: smaller bands make
-#: matrix products too thin for BLAS to run at speed, larger ones leave the cache.
-MIN_BAND_BYTES = 2 * 2**20
+#: the size of one image's output, at most BAND_BYTES (larger bands leave the
+#: cache), but never fewer than MIN_BAND_COLUMNS output pixels: thinner matrix
+#: products run far below BLAS's speed (see benchmarks/README.md).
 BAND_BYTES = 8 * 2**20
+MIN_BAND_COLUMNS = 768
+
+
+def band_rows(C_out, Ho, Wo, taps, itemsize):
+    """How many output rows the fast conv2d computes per matrix product."""
+    scratch_bytes = min(C_out * Ho * Wo * itemsize, BAND_BYTES)
+    columns = max(scratch_bytes // (taps * itemsize), MIN_BAND_COLUMNS)
+    return int(np.clip(-(-columns // Wo), 1, Ho))
 
 
 def conv2d_fast(x, w, b=None, stride=1, padding=0, dilation=1):
@@ -187,8 +195,7 @@ def conv2d_fast(x, w, b=None, stride=1, padding=0, dilation=1):
     ``columns: (C_in*kH*kW, band_rows*Wo)`` and the filters, flattened to
     ``(C_out, C_in*kH*kW)``, multiply it in one BLAS call that writes straight
     into the output. Only the band being computed is padded, so the extra
-    memory is the output plus a scratch of about the output's size (between
-    MIN_BAND_BYTES and BAND_BYTES).
+    memory is the output plus a scratch of about the output's size (see band_rows).
 
     x: (N, C_in, H, W); w: (C_out, C_in, kH, kW); b: (C_out,) or None.
     stride, padding, dilation: int or (rows, columns) pair.
@@ -203,15 +210,14 @@ def conv2d_fast(x, w, b=None, stride=1, padding=0, dilation=1):
     filters = np.ascontiguousarray(w.reshape(C_out, taps))
     out = np.empty((N, C_out, Ho * Wo), dtype=x.dtype)
 
-    band_bytes = min(max(C_out * Ho * Wo * x.itemsize, MIN_BAND_BYTES), BAND_BYTES)
-    band_rows = int(np.clip(band_bytes // (taps * Wo * x.itemsize), 1, Ho))
-    slab_rows = (band_rows - 1) * stride[0] + span_rows
+    rows_per_band = band_rows(C_out, Ho, Wo, taps, x.itemsize)
+    slab_rows = (rows_per_band - 1) * stride[0] + span_rows
     slab = np.zeros((C_in, slab_rows, W + 2 * padding[1]), dtype=x.dtype)
-    columns = np.empty((C_in, kH, kW, band_rows, Wo), dtype=x.dtype)
+    columns = np.empty((C_in, kH, kW, rows_per_band, Wo), dtype=x.dtype)
 
     for n in range(N):
-        for first in range(0, Ho, band_rows):
-            rows = min(band_rows, Ho - first)
+        for first in range(0, Ho, rows_per_band):
+            rows = min(rows_per_band, Ho - first)
             band_slab = _padded_rows(x[n], first * stride[0] - padding[0], (rows - 1) * stride[0] + span_rows, padding[1], slab)
             windows = sliding_window_view(band_slab, (span_rows, span_columns), axis=(1, 2))
             windows = windows[:, :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]][:, :rows, :Wo]

@@ -68,12 +68,13 @@ def test_fast_path_agrees_when_split_into_one_row_bands(case):
     # The fast path computes the output in bands of rows; force the smallest band so
     # every band boundary, and bands lying wholly in the padding, are exercised.
     x, w, b, stride, padding, dilation = case
-    original = conv_lib.ops.BAND_BYTES
-    conv_lib.ops.BAND_BYTES = 1
+    original = conv_lib.ops.BAND_BYTES, conv_lib.ops.MIN_BAND_COLUMNS
+    conv_lib.ops.BAND_BYTES, conv_lib.ops.MIN_BAND_COLUMNS = 1, 1
     try:
+        assert conv_lib.ops.band_rows(w.shape[0], 10, 10, x.shape[1] * 9, 8) == 1
         out = conv2d_fast(x, w, b, stride, padding, dilation)
     finally:
-        conv_lib.ops.BAND_BYTES = original
+        conv_lib.ops.BAND_BYTES, conv_lib.ops.MIN_BAND_COLUMNS = original
     np.testing.assert_allclose(out, scipy_conv2d(x, w, b, stride, padding, dilation), rtol=1e-10, atol=1e-10)
 
 
