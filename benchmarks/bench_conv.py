@@ -89,9 +89,11 @@ def torch_threads(threads):
         torch.set_num_threads(threads)
 
 
-def layer_rows(dtype, threads, repeats, rng):
+def layer_rows(dtype, repeats, rng, names=None):
     seen, rows = set(), []
     for layer in vgg16_conv_layers():
+        if names and layer["name"] not in names:
+            continue
         shape = (layer["C_in"], layer["C_out"], layer["H"], layer["W"])
         if shape in seen:
             continue
@@ -186,6 +188,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per layer (median reported)")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="BLAS/torch thread counts to try")
     parser.add_argument("--dtype", choices=["float32", "float64"], nargs="+", default=["float32", "float64"])
+    parser.add_argument("--layers", nargs="+", metavar="NAME", help="only these VGG16 layers, e.g. conv5_1")
+    parser.add_argument("--no-stack", action="store_true", help="skip the whole-network row")
     arguments = parser.parse_args()
 
     blas = [f"{i['internal_api']} {i['version']} ({i.get('architecture', '?')}, {i['num_threads']} threads)"
@@ -202,8 +206,9 @@ def main():
             with threadpool_limits(limits=threads, user_api="blas"):
                 torch_threads(threads)
                 peaks[threads] = matmul_peak(dtype)
-                rows = layer_rows(dtype, threads, arguments.repeats, rng)
-                rows.append(stack_row(dtype, max(3, arguments.repeats // 2), rng))
+                rows = layer_rows(dtype, arguments.repeats, rng, arguments.layers)
+                if not arguments.no_stack:
+                    rows.append(stack_row(dtype, max(3, arguments.repeats // 2), rng))
             rows_by_threads.append((threads, rows))
         print(f"## {dtype_name}; matmul peak (3072x3072 np.matmul): "
               + ", ".join(f"{peaks[t]:.0f} GFLOP/s on {t} thread{'s' if t > 1 else ''}" for t in arguments.threads))

@@ -66,6 +66,19 @@ def require_axes(array, axes, name, layout, hint=""):
         raise ValueError(f"{message} {hint}".rstrip())
 
 
+def whole_number(value, name, minimum):
+    """Return ``value`` as an int, checking it is a whole number >= minimum.
+
+    minimum: 1 for sizes, strides and dilations; 0 for padding.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be a whole number, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        kind = "a positive integer (1 or more)" if minimum == 1 else "zero or more"
+        raise ValueError(f"{name} must be {kind}, got {value}")
+    return int(value)
+
+
 def pair(value, name, minimum):
     """Turn an int or a pair of ints into a pair ``(rows, columns)``, checking each is >= minimum.
 
@@ -78,13 +91,7 @@ def pair(value, name, minimum):
             raise ValueError(
                 f"{name} must be one int or a pair (rows, columns), got {len(value)} values: {tuple(value)}"
             )
-        values = tuple(value)
+        rows, columns = value
     else:
-        values = (value, value)
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-            raise ValueError(f"{name} must be a whole number, got {v!r} ({type(v).__name__})")
-        if v < minimum:
-            kind = "a positive integer (1 or more)" if minimum == 1 else "zero or more"
-            raise ValueError(f"{name} must be {kind}, got {v}")
-    return int(values[0]), int(values[1])
+        rows = columns = value
+    return whole_number(rows, name, minimum), whole_number(columns, name, minimum)

@@ -223,11 +223,11 @@ def conv2d_fast(x, w, b=None, stride=1, padding=0, dilation=1):
             windows = windows[:, :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]][:, :rows, :Wo]
             band_columns = columns[:, :, :, :rows]
             np.copyto(band_columns, windows.transpose(0, 3, 4, 1, 2))  # (C_in, kH, kW, rows, Wo)
-            np.matmul(filters, band_columns.reshape(taps, rows * Wo), out=out[n, :, first * Wo : (first + rows) * Wo])
-    out = out.reshape(N, C_out, Ho, Wo)
-    if b is not None:
-        out += b[:, None, None]
-    return out
+            band_out = out[n, :, first * Wo : (first + rows) * Wo]  # (C_out, rows*Wo)
+            np.matmul(filters, band_columns.reshape(taps, rows * Wo), out=band_out)
+            if b is not None:
+                band_out += b[:, None]  # while the band is still in the cache
+    return out.reshape(N, C_out, Ho, Wo)
 
 
 def _padded_rows(image, top, count, pad_columns, slab):

@@ -10,7 +10,7 @@ times. Convolution and pooling both use this rule; so do the notebooks, the
 demo and the VGG16 tables.
 """
 
-from .checks import pair
+from .checks import whole_number
 
 
 def effective_kernel_size(k, dilation=1):
@@ -36,10 +36,9 @@ def output_size(n, k, padding=0, stride=1, dilation=1):
     >>> output_size(7, 3, padding=1, stride=2)
     4
     """
-    (n, _), (k, _) = pair(n, "the input size n", 1), pair(k, "the kernel size k", 1)
-    (padding, _) = pair(padding, "padding", 0)
-    (stride, _) = pair(stride, "stride", 1)
-    (dilation, _) = pair(dilation, "dilation", 1)
+    n, k = whole_number(n, "the input size n", 1), whole_number(k, "the kernel size k", 1)
+    padding = whole_number(padding, "padding", 0)
+    stride, dilation = whole_number(stride, "stride", 1), whole_number(dilation, "dilation", 1)
     padded = n + 2 * padding
     span = effective_kernel_size(k, dilation)
     if span > padded:

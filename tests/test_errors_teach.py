@@ -112,3 +112,5 @@ def test_output_size_errors():
         output_size(0, 3)
     with pytest.raises(ValueError, match="no window fits"):
         output_size(2, 3)
+    with pytest.raises(ValueError, match=r"the kernel size k must be a whole number, got \(3, 3\)"):
+        output_size(5, (3, 3))  # output_size works on one axis at a time

@@ -1,0 +1,22 @@
+"""`make bench` keeps working: a one-layer run prints its table (timings are not checked here)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_benchmark_prints_a_row_for_the_layer_asked_for():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_conv.py", "--repeats", "1", "--threads", "1",
+         "--dtype", "float32", "--layers", "conv5_1", "--no-stack"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "BLAS: " in result.stdout  # the BLAS in use is named (OpenBLAS here, MKL on some conda set-ups)
+    assert "| layer | threads | fast ms | torch ms |" in result.stdout
+    row = next(line for line in result.stdout.splitlines() if line.startswith("| conv5_1 512->512 14x14 | 1 |"))
+    reference_ms = row.split("|")[8].strip()
+    assert reference_ms != "-"  # the readable reference is timed on this small layer
+    assert "max pooling 2x2 stride 2" in result.stdout
