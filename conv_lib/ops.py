@@ -213,7 +213,7 @@ def conv2d_fast(x, w, b=None, stride=1, padding=0, dilation=1):
     rows_per_band = band_rows(C_out, Ho, Wo, taps, x.itemsize)
     slab_rows = (rows_per_band - 1) * stride[0] + span_rows
     slab = np.zeros((C_in, slab_rows, W + 2 * padding[1]), dtype=x.dtype)
-    columns = np.empty((C_in, kH, kW, rows_per_band, Wo), dtype=x.dtype)
+    columns = np.empty(taps * rows_per_band * Wo, dtype=x.dtype)  # flat, so every band's view is contiguous
 
     for n in range(N):
         for first in range(0, Ho, rows_per_band):
@@ -221,8 +221,8 @@ def conv2d_fast(x, w, b=None, stride=1, padding=0, dilation=1):
             band_slab = _padded_rows(x[n], first * stride[0] - padding[0], (rows - 1) * stride[0] + span_rows, padding[1], slab)
             windows = sliding_window_view(band_slab, (span_rows, span_columns), axis=(1, 2))
             windows = windows[:, :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]][:, :rows, :Wo]
-            band_columns = columns[:, :, :, :rows]
-            np.copyto(band_columns, windows.transpose(0, 3, 4, 1, 2))  # (C_in, kH, kW, rows, Wo)
+            band_columns = columns[: taps * rows * Wo].reshape(C_in, kH, kW, rows, Wo)
+            np.copyto(band_columns, windows.transpose(0, 3, 4, 1, 2))
             band_out = out[n, :, first * Wo : (first + rows) * Wo]  # (C_out, rows*Wo)
             np.matmul(filters, band_columns.reshape(taps, rows * Wo), out=band_out)
             if b is not None:

@@ -63,19 +63,32 @@ def test_fast_reference_and_scipy_agree(case):
     np.testing.assert_allclose(conv2d_fast(x, w, b, stride, padding, dilation), expected, rtol=1e-10, atol=1e-10)
 
 
-@given(conv_cases())
-def test_fast_path_agrees_when_split_into_one_row_bands(case):
-    # The fast path computes the output in bands of rows; force the smallest band so
-    # every band boundary, and bands lying wholly in the padding, are exercised.
+@given(conv_cases(), st.integers(1, 4))
+def test_fast_path_agrees_whatever_the_band_height(case, rows_per_band):
+    # The fast path computes the output in bands of rows. Force short bands so that band
+    # boundaries, a shorter last band and bands lying wholly in the padding are exercised.
     x, w, b, stride, padding, dilation = case
-    original = conv_lib.ops.BAND_BYTES, conv_lib.ops.MIN_BAND_COLUMNS
-    conv_lib.ops.BAND_BYTES, conv_lib.ops.MIN_BAND_COLUMNS = 1, 1
+    original = conv_lib.ops.band_rows
+    conv_lib.ops.band_rows = lambda *shape: rows_per_band
     try:
-        assert conv_lib.ops.band_rows(w.shape[0], 10, 10, x.shape[1] * 9, 8) == 1
         out = conv2d_fast(x, w, b, stride, padding, dilation)
     finally:
-        conv_lib.ops.BAND_BYTES, conv_lib.ops.MIN_BAND_COLUMNS = original
+        conv_lib.ops.band_rows = original
     np.testing.assert_allclose(out, scipy_conv2d(x, w, b, stride, padding, dilation), rtol=1e-10, atol=1e-10)
+
+
+def test_bands_hold_about_one_output_but_never_fewer_than_768_pixels():
+    band_rows = conv_lib.ops.band_rows
+    # VGG16 conv1_2, float32: the output is 12.8 MB, so a band's scratch stops at 8 MiB:
+    # 8 MiB / (576 taps * 4 bytes) = 3640 pixels = 17 rows of 224 (16.25, rounded up).
+    assert band_rows(64, 224, 224, 576, 4) == 17
+    # conv2_2: the output (6,422,528 bytes) fits under 8 MiB, so the scratch is about the output:
+    # 6,422,528 / (1152 taps * 4 bytes) = 1393 pixels = 13 rows of 112 (12.4, rounded up).
+    assert band_rows(128, 112, 112, 1152, 4) == 13
+    # conv4_2: one output's worth would be 87 pixels, too thin; 768 pixels is 28 rows = all of it.
+    assert band_rows(512, 28, 28, 4608, 4) == 28
+    # A tiny teaching example is done in one band.
+    assert band_rows(2, 3, 3, 27, 8) == 3
 
 
 def test_vgg_sized_layer_agrees_with_scipy(rng):
