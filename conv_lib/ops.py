@@ -54,6 +54,10 @@ def corr2d(x, k, stride=1, dilation=1):
     x: (H, W)    one input channel.
     k: (kH, kW)  one kernel channel.
     Returns (Ho, Wo) with Ho = output_size(H, kH, 0, stride, dilation), likewise Wo.
+
+    >>> corr2d([[0, 1, 2], [3, 4, 5], [6, 7, 8]], [[0, 1], [2, 3]])  # 0*0 + 1*1 + 3*2 + 4*3 = 19
+    array([[19., 25.],
+           [37., 43.]])
     """
     x, k = as_real_array(x, "x"), as_real_array(k, "k")
     require_axes(x, 2, "x", "(H, W)", "corr2d works on one channel; conv2d handles many.")
@@ -88,17 +92,29 @@ def conv2d_multi_in(x, k, stride=1, dilation=1):
     x, k = as_real_array(x, "x"), as_real_array(k, "k")
     require_axes(x, 3, "x", "(C_in, H, W)")
     require_axes(k, 3, "k", "(C_in, kH, kW)")
-    require_one_channel_per_input_channel(k.shape[0], x.shape[0])
+    require_one_channel_per_input_channel(k.shape[0], x.shape[0], last_axis=x.shape[-1])
     return sum(corr2d(x[c], k[c], stride, dilation) for c in range(x.shape[0]))
 
 
-def require_one_channel_per_input_channel(filter_channels, input_channels):
-    """Raise the course's central error: a filter's depth must equal the input's channel count."""
+def require_one_channel_per_input_channel(filter_channels, input_channels, last_axis=None):
+    """Raise the course's central error: a filter's depth must equal the input's channel count.
+
+    last_axis: the length of the input's last axis; when it equals the filters' depth,
+    the input is probably channels-last (H, W, C), as images are loaded, and the
+    message says how to move the channels first.
+    """
     if filter_channels != input_channels:
+        hint = ""
+        if last_axis == filter_channels:
+            hint = (
+                f". The input's last axis has {last_axis}: if it holds the channels (an image "
+                "loaded as height, width, channels), move them first, e.g. x.transpose(0, 3, 1, 2) "
+                "for a batch or x.transpose(2, 0, 1) for one image"
+            )
         raise ValueError(
             "each filter must have one channel per input channel (its depth must equal the "
             f"input's channel count): the filters have {filter_channels} channels, "
-            f"the input has {input_channels}"
+            f"the input has {input_channels}{hint}"
         )
 
 
@@ -117,7 +133,7 @@ def _conv2d_arguments(x, w, b, stride, padding, dilation):
     require_axes(w, 4, "w", "(C_out, C_in, kH, kW)", "A single filter of shape (C_in, kH, kW) is w[None].")
     if 0 in x.shape or 0 in w.shape:
         raise ValueError(f"x and w must not have empty axes: x has shape {x.shape}, w has shape {w.shape}")
-    require_one_channel_per_input_channel(w.shape[1], x.shape[1])
+    require_one_channel_per_input_channel(w.shape[1], x.shape[1], last_axis=x.shape[-1])
     if b is not None:
         b = as_real_array(b, "b")
         if b.shape != (w.shape[0],):
@@ -259,6 +275,14 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
     Returns y: (N, C_out, Ho, Wo), Ho = output_size(H, kH, padding, stride, dilation).
 
     Uses conv2d_fast; conv2d_reference gives the same numbers with plain loops.
+
+    >>> import numpy as np
+    >>> x = np.ones((1, 3, 32, 32))                     # one RGB image
+    >>> w = np.ones((64, 3, 3, 3))                      # 64 filters, each 3 channels deep
+    >>> conv2d(x, w, np.zeros(64), padding=1).shape     # 64 maps, not 64 x 3
+    (1, 64, 32, 32)
+    >>> float(conv2d(x, w)[0, 0, 0, 0])                 # 3 channels x 9 taps, summed
+    27.0
     """
     return conv2d_fast(x, w, b, stride, padding, dilation)
 

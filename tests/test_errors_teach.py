@@ -20,6 +20,21 @@ def test_filter_depth_must_equal_input_channels(conv):
     assert "input has 64" in str(error.value)
 
 
+def test_channels_last_image_gets_told_to_move_channels_first(conv):
+    photo_batch = np.zeros((1, 32, 32, 3))  # (N, H, W, C), as images are loaded
+    with pytest.raises(ValueError, match="the filters have 3 channels, the input has 32") as error:
+        conv(photo_batch, np.zeros((64, 3, 3, 3)))
+    assert "x.transpose(0, 3, 1, 2)" in str(error.value)
+    with pytest.raises(ValueError, match=r"x.transpose\(2, 0, 1\) for one image"):
+        conv2d_multi_in(np.zeros((32, 32, 3)), np.zeros((3, 3, 3)))
+
+
+def test_no_channels_last_hint_when_it_would_not_help(conv):
+    with pytest.raises(ValueError) as error:
+        conv(np.zeros((1, 64, 8, 8)), np.zeros((128, 3, 3, 3)))
+    assert "transpose" not in str(error.value)
+
+
 def test_single_image_without_batch_axis_gets_a_hint(conv):
     with pytest.raises(ValueError, match=r"x must have 4 axes \(N, C_in, H, W\), but it has 3 \(shape \(3, 8, 8\)\)") as error:
         conv(np.zeros((3, 8, 8)), np.zeros((4, 3, 3, 3)))
