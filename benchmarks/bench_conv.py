@@ -27,7 +27,7 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import conv_lib
-from conv_lib.models import vgg16_conv_layers, vgg16_features, vgg16_random_weights
+from conv_lib.models import VGG16_CONV_CONFIG, vgg16_conv_layers, vgg16_features, vgg16_random_weights
 
 try:
     import torch
@@ -35,7 +35,6 @@ try:
 except ImportError:  # the yardstick is optional
     torch = None
 
-DTYPES = (np.float32, np.float64)
 REFERENCE_MAX_OUTPUTS = 2 * 10**5  # run conv2d_reference only where C_out*Ho*Wo is at most this
 SETTLE_SECONDS = 0.3  # pause between the two libraries' timing blocks
 
@@ -84,6 +83,13 @@ def peak_extra_memory(function, output_nbytes):
     return peak / output_nbytes
 
 
+def require_agreement(ours, theirs, tolerance, what):
+    """Refuse to time two functions that do not compute the same thing (relative max difference)."""
+    expected = theirs().numpy()
+    difference = np.abs(ours() - expected).max() / np.abs(expected).max()
+    assert difference < tolerance, f"{what}: conv_lib and PyTorch differ by {difference:.2e} (relative)"
+
+
 def torch_threads(threads):
     if torch is not None:
         torch.set_num_threads(threads)
@@ -107,8 +113,7 @@ def layer_rows(dtype, repeats, rng, names=None):
         if torch is not None:
             xt, wt, bt = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b)
             theirs = lambda: F.conv2d(xt, wt, bt, padding=1)
-            difference = np.abs(ours() - theirs().numpy()).max() / np.abs(theirs().numpy()).max()
-            assert difference < (1e-4 if dtype == np.float32 else 1e-10), (layer["name"], difference)
+            require_agreement(ours, theirs, 1e-4 if dtype == np.float32 else 1e-10, layer["name"])
         fast, yardstick = side_by_side(ours, theirs, repeats)
         flops = 2 * C_out * C_in * 9 * H * W
         reference = None
@@ -129,8 +134,7 @@ def stack_row(dtype, repeats, rng):
         xt = torch.from_numpy(x)
         parameters = [(torch.from_numpy(w), torch.from_numpy(b)) for w, b in zip(weights, biases)]
         theirs = lambda: torch_vgg16(xt, parameters)
-        difference = np.abs(ours() - theirs().numpy()).max() / np.abs(theirs().numpy()).max()
-        assert difference < (1e-3 if dtype == np.float32 else 1e-9), difference
+        require_agreement(ours, theirs, 1e-3 if dtype == np.float32 else 1e-9, "VGG16 conv stack")
     fast, yardstick = side_by_side(ours, theirs, repeats)
     flops = sum(2 * l["C_out"] * l["C_in"] * 9 * l["H"] * l["W"] for l in vgg16_conv_layers())
     return dict(layer="VGG16 conv stack (13 conv + ReLU, 5 pools)", flops=flops, fast=fast, torch=yardstick,
@@ -152,8 +156,6 @@ def pool_lines(dtype, repeats, rng):
 
 def torch_vgg16(x, parameters):
     """The same stack as conv_lib.models.vgg16_features, in PyTorch."""
-    from conv_lib.models import VGG16_CONV_CONFIG
-
     parameters = iter(parameters)
     for entry in VGG16_CONV_CONFIG:
         if entry == "M":

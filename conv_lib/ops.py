@@ -67,14 +67,12 @@ def corr2d(x, k, stride=1, dilation=1):
     (kH, kW), (H, W) = k.shape, x.shape
     Ho = output_size(H, kH, 0, stride_rows, dilation_rows)
     Wo = output_size(W, kW, 0, stride_columns, dilation_columns)
+    span_rows, span_columns = effective_kernel_size(kH, dilation_rows), effective_kernel_size(kW, dilation_columns)
     out = np.zeros((Ho, Wo), dtype=common_float_dtype(x, k))
     for i in range(Ho):
         for j in range(Wo):
             top, left = i * stride_rows, j * stride_columns
-            window = x[
-                top : top + effective_kernel_size(kH, dilation_rows) : dilation_rows,
-                left : left + effective_kernel_size(kW, dilation_columns) : dilation_columns,
-            ]
+            window = x[top : top + span_rows : dilation_rows, left : left + span_columns : dilation_columns]  # (kH, kW)
             out[i, j] = np.sum(window * k)
     return out
 
