@@ -331,9 +331,12 @@ def _window_slices(x, size, stride, out_shape):
             yield x[:, :, u : u + stride[0] * (Ho - 1) + 1 : stride[0], v : v + stride[1] * (Wo - 1) + 1 : stride[1]]
 
 
-def _pool_fast(x, size, stride, combine):
-    """Fold the size*size strided views of x together with ``combine`` (np.maximum or np.add)."""
-    x, size, stride, out_shape = _pool_arguments(x, size, stride)
+def _fold_windows(x, size, stride, out_shape, combine):
+    """Fold the size*size strided views of x together with ``combine`` (np.maximum or np.add).
+
+    x: (N, C, H, W); size, stride: checked (rows, columns) pairs; out_shape: (Ho, Wo).
+    Returns (N, C, Ho, Wo).
+    """
     slices = _window_slices(x, size, stride, out_shape)
     out = next(slices).copy()
     for view in slices:
@@ -357,7 +360,8 @@ def max_pool2d(x, size=2, stride=2):
     x: (N, C, H, W); size, stride: int or (rows, columns) pair.
     Returns (N, C, Ho, Wo) with Ho = output_size(H, size, 0, stride).
     """
-    return _pool_fast(x, size, stride, np.maximum)
+    x, size, stride, out_shape = _pool_arguments(x, size, stride)
+    return _fold_windows(x, size, stride, out_shape, np.maximum)
 
 
 def avg_pool2d_reference(x, size=2, stride=2):
@@ -374,7 +378,7 @@ def avg_pool2d(x, size=2, stride=2):
     x: (N, C, H, W); size, stride: int or (rows, columns) pair.
     Returns (N, C, Ho, Wo) with Ho = output_size(H, size, 0, stride).
     """
-    total = _pool_fast(x, size, stride, np.add)
-    size_rows, size_columns = pair(size, "size", 1)
-    total /= size_rows * size_columns
+    x, size, stride, out_shape = _pool_arguments(x, size, stride)
+    total = _fold_windows(x, size, stride, out_shape, np.add)
+    total /= size[0] * size[1]
     return total
