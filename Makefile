@@ -3,9 +3,11 @@
 #
 #   make lab     set up, then open the course in JupyterLab
 #   make test    set up, then run the whole test suite
+#   make release regenerate the student notebooks (notebooks/) from solutions/
 #
 # Overrides: make PYTHON=python3.12 ..., make lab LAB_ARGS="--no-browser --port=8899",
-# make test PYTEST_ARGS="-x -k conv", make bench BENCH_ARGS="--repeats 3"
+# make test PYTEST_ARGS="-x -k conv", make bench BENCH_ARGS="--repeats 3",
+# make release RELEASE_ARGS="01_single_channel"
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -14,10 +16,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 LAB_ARGS ?=
+# The folder JupyterLab opens (tests point it elsewhere).
+LAB_DIR ?= notebooks
 # Jupyter refuses to start as root unless told to; containers and CI often run as root.
 LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+RELEASE_ARGS ?=
 # PyTorch is only a yardstick for `make bench`, never a dependency.
 TORCH_VERSION ?= 2.13.0
 TORCH_PIP_ARGS ?=
@@ -40,7 +45,13 @@ define require_py311
 	exit 1; }
 endef
 
-.PHONY: help setup venv test lab bench hooks clean
+# nbgrader's JupyterLab extensions (the Validate button, formgrader) read
+# nbgrader_config.py from the Jupyter config path: autograder/ goes first on it.
+# nbgrader's gradebook runs `alembic` by name: the venv's bin/ goes first on PATH.
+LAB_ENV = JUPYTER_CONFIG_PATH="$(CURDIR)/autograder$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	PATH="$(abspath $(BIN)):$$PATH"
+
+.PHONY: help setup venv test lab release bench hooks clean
 
 help: ## Show this list of targets
 	@echo "Conv Channels: make TARGET"
@@ -64,7 +75,10 @@ test: $(INSTALLED) ## Set up, then run the whole test suite (pytest)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lab: $(INSTALLED) ## Set up, then open JupyterLab on notebooks/ (extra flags: LAB_ARGS=...)
-	exec $(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ROOT_FLAG) $(LAB_ARGS)
+	exec env $(LAB_ENV) $(BIN)/jupyter lab --notebook-dir=$(LAB_DIR) $(LAB_ROOT_FLAG) $(LAB_ARGS)
+
+release: $(INSTALLED) ## Regenerate notebooks/ from solutions/ with nbgrader (only some: RELEASE_ARGS=...)
+	$(BIN)/python -m autograder.release $(RELEASE_ARGS)
 
 $(INSTALLED_BENCH): $(INSTALLED) pyproject.toml
 	$(BIN)/python -m pip install -e ".[bench]"

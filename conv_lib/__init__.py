@@ -9,6 +9,7 @@ Modules:
     ops     pad2d, corr2d, conv2d_multi_in, conv2d (reference and fast), relu, pooling
     models  VGG16's convolutional part: layer shapes, random weights, forward pass
     checks  argument checks whose errors name what was expected and what was given
+    plots   the pictures of notebooks 01-03 (imports matplotlib; import it as conv_lib.plots)
 """
 
 from .ops import (

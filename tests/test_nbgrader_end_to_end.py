@@ -1,0 +1,286 @@
+"""nbgrader grades the course as intended, from release to feedback.
+
+In a temporary course folder, with the course's own nbgrader config, every
+assignment of solutions/ is released, then submitted by a few students, built
+from the released notebook:
+
+* "correct": every solution cell answered as in solutions/ (matched by grade_id);
+* "blank":   the released notebook as it is;
+* each student of WRONG_SUBMISSIONS[assignment]: "correct", except the named
+  solution cells, which hold a wrong implementation.
+
+Then `nbgrader autograde` and `nbgrader generate_feedback` run once each for all
+assignments and students, and the scores are read from nbgrader's gradebook
+(its Python API). Expected:
+
+* correct gets every point of every autograder test cell;
+* blank gets 0 on every autograder test cell;
+* a wrong student loses exactly the points of the test cells of the
+  functions they got wrong (cell `<grade_id>_tests`), keeps all others, and
+  their feedback page names each misconception in EXPECTED_CODES;
+* no feedback page shows a hidden test (marker or line).
+
+How nbgrader counts the written answers (manually graded markdown cells):
+they are in the submission's max_score (so max_score = autograded points +
+written points) and score 0 until a person grades them (for an answer left
+as "YOUR ANSWER HERE" nbgrader gives 0 at once and asks for no grading). So
+the checks below use the autograder test cells only: nbgrader's code_score and
+max_code_score, cell by cell.
+"""
+
+import pytest
+from notebook_tools import (
+    BEGIN_HIDDEN,
+    END_HIDDEN,
+    SOLUTIONS,
+    TOY,
+    TOY_CODES,
+    TOY_WRONG,
+    assignment_params,
+    find_assignments,
+    grade_course,
+    html_text,
+    notebooks_in,
+    points_of_tests,
+    read_notebook,
+    secret_lines,
+    solution_notebooks,
+    solution_sources,
+    text_lines,
+    write_toy_assignment,
+)
+
+# Wrong answers: {assignment: {student_id: {grade_id of a solution cell: its wrong source}}}.
+# Each student answers every other cell correctly, so they must lose exactly the
+# points of the test cells `<grade_id>_tests` of the cells listed here.
+WRONG_SUBMISSIONS = {
+    "01_single_channel": {
+        "padding_ignored": {
+            "corr2d": '''def corr2d(x, k, padding=0, stride=1):
+    # Never pads: the output shrinks even when padding is asked for.
+    kH, kW = k.shape
+    Ho = conv_output_size(x.shape[0], kH, 0, stride)
+    Wo = conv_output_size(x.shape[1], kW, 0, stride)
+    out = np.zeros((Ho, Wo))
+    for i in range(Ho):
+        for j in range(Wo):
+            out[i, j] = np.sum(x[i * stride : i * stride + kH, j * stride : j * stride + kW] * k)
+    return out
+''',
+        },
+        "flipped_kernel": {
+            "corr2d": '''def corr2d(x, k, padding=0, stride=1):
+    # Flips the kernel first: true convolution, not the cross-correlation CNNs use.
+    k = k[::-1, ::-1]
+    x = np.pad(x, padding)
+    kH, kW = k.shape
+    Ho = conv_output_size(x.shape[0], kH, 0, stride)
+    Wo = conv_output_size(x.shape[1], kW, 0, stride)
+    out = np.zeros((Ho, Wo))
+    for i in range(Ho):
+        for j in range(Wo):
+            out[i, j] = np.sum(x[i * stride : i * stride + kH, j * stride : j * stride + kW] * k)
+    return out
+''',
+        },
+    },
+    "02_multi_channel": {
+        "no_channel_sum": {
+            "conv2d_multi_in": '''def conv2d_multi_in(x, w, b=0.0):
+    # One map per input channel, never added up.
+    return np.stack([corr2d(x[c], w[c]) + b for c in range(x.shape[0])])
+''',
+        },
+        "reversed_pairing": {
+            "conv2d_multi_in": '''def conv2d_multi_in(x, w, b=0.0):
+    # Kernel channel c meets input channel C-1-c ("channels go back in reverse").
+    if w.shape[0] != x.shape[0]:
+        raise ValueError(f"w has {w.shape[0]} channels, x has {x.shape[0]}")
+    C = x.shape[0]
+    return sum(corr2d(x[C - 1 - c], w[c]) for c in range(C)) + b
+''',
+        },
+        "replaces_the_checks": {
+            "conv2d_multi_in": '''# A hostile answer: switch the check off, then return nonsense. The test
+# cell imports its checks afresh, so the replacement is never used.
+import conv_lib.diagnose
+conv_lib.diagnose.check_conv2d_multi_in = lambda *args, **kwargs: None
+
+def conv2d_multi_in(x, w, b=0.0):
+    return np.zeros((1, 1))
+''',
+        },
+        "library_call": {
+            "conv2d_multi_in": '''def conv2d_multi_in(x, w, b=0.0):
+    # Right numbers, but from the library's ready-made convolution: the hidden checks refuse it.
+    import conv_lib
+    return conv_lib.conv2d(x[None], w[None], np.array([b]))[0, 0]
+''',
+        },
+        "mean_not_sum": {
+            "conv2d_multi_in": '''def conv2d_multi_in(x, w, b=0.0):
+    # Averages the channel responses instead of summing them.
+    if w.shape[0] != x.shape[0]:
+        raise ValueError(f"w has {w.shape[0]} channels, x has {x.shape[0]}")
+    responses = [corr2d(x[c], w[c]) for c in range(x.shape[0])]
+    return sum(responses) / len(responses) + b
+''',
+        },
+    },
+    "03_many_filters": {
+        "map_per_channel": {
+            "conv2d_multi_out": '''def conv2d_multi_out(x, w, b):
+    # The 8192 idea: one map per filter AND per channel.
+    return np.stack([corr2d(x[c], w[f, c]) + b[f] for f in range(w.shape[0]) for c in range(x.shape[0])])
+''',
+        },
+        "filters_summed": {
+            "conv2d_multi_out": '''def conv2d_multi_out(x, w, b):
+    # Adds up the filters for each input channel instead of the channels for each filter.
+    return np.stack([sum(corr2d(x[c], w[f, c]) for f in range(w.shape[0])) for c in range(x.shape[0])])
+''',
+        },
+        "missing_bias": {
+            "conv_layer_params": '''def conv_layer_params(c_in, c_out, k):
+    # Counts the weights only, not the one bias of each filter.
+    return c_out * c_in * k * k
+''',
+        },
+    },
+}
+
+# The misconception codes each wrong student's feedback must show.
+EXPECTED_CODES = {
+    "01_single_channel": {"flipped_kernel": ["[flipped-kernel]"], "padding_ignored": ["[output-size]"]},
+    "02_multi_channel": {
+        "mean_not_sum": ["[mean-not-sum]"],
+        "no_channel_sum": ["[no-channel-sum]"],
+        "reversed_pairing": ["[channel-pairing]"],
+        "library_call": ["[reference-call]"],
+        "replaces_the_checks": ["[output-size]"],
+    },
+    "03_many_filters": {
+        "missing_bias": ["[missing-bias]"],
+        "map_per_channel": ["[per-filter-per-channel]"],
+        "filters_summed": ["[filters-summed]"],
+    },
+}
+
+
+def submissions_for(assignment, source_root, wrong):
+    """{student: {grade_id: source}} for one assignment."""
+    (source,) = solution_notebooks(assignment, source_root)
+    correct = solution_sources(read_notebook(source))
+    students = {"correct": correct, "blank": {}}
+    for student, sources in wrong.items():
+        students[student] = {**correct, **sources}
+    return students
+
+
+def check_assignment(course, assignment, wrong, codes):
+    """Every expectation of the module docstring for one graded assignment;
+    returns a list of failures (empty when all hold)."""
+    (source_path,) = notebooks_in(course.sources[assignment])
+    source = read_notebook(source_path)
+    tests = points_of_tests(source)
+    failures = []
+    assert tests, f"{assignment} has no autograder test cells"
+
+    def autograded(student):
+        scores = course.scores(student, assignment)
+        return {gid: scores[gid] for gid in tests}
+
+    for gid, (score, most) in autograded("correct").items():
+        if score != most:
+            failures.append(f"{assignment}: correct student got {score}/{most} on {gid}")
+    for gid, (score, most) in autograded("blank").items():
+        if score != 0:
+            failures.append(f"{assignment}: blank student got {score}/{most} on {gid}")
+
+    for student, sources in wrong.items():
+        lost = {f"{gid}_tests" for gid in sources}
+        unknown = lost - set(tests)
+        if unknown:
+            failures.append(f"{assignment}/{student}: no autograder test cell {sorted(unknown)}")
+        for gid, (score, most) in autograded(student).items():
+            wanted = 0 if gid in lost else most
+            if score != wanted:
+                failures.append(f"{assignment}/{student}: {gid} scored {score}/{most}, expected {wanted}")
+        feedback = html_text(course.feedback(student, assignment))
+        for code in codes.get(student, []):
+            if code not in feedback:
+                failures.append(f"{assignment}/{student}: feedback does not name {code}")
+
+    hidden = secret_lines(source, solutions=False)
+    for student in course.students[assignment]:
+        feedback = html_text(course.feedback(student, assignment))
+        for marker in (BEGIN_HIDDEN, END_HIDDEN):
+            if marker in feedback:
+                failures.append(f"{assignment}/{student}: feedback shows the marker {marker}")
+        for line in sorted(hidden & text_lines(feedback)):
+            failures.append(f"{assignment}/{student}: feedback shows the hidden test line {line!r}")
+    return failures
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Every assignment of solutions/, and the toy assignment that tests this
+    machinery itself, released, submitted and graded together (one nbgrader
+    run per step for all of them)."""
+    toy_root = tmp_path_factory.mktemp("toy") / "solutions"
+    write_toy_assignment(toy_root)
+    roots = {assignment: SOLUTIONS for assignment in find_assignments(SOLUTIONS)}
+    roots[TOY] = toy_root
+    wrong = {**WRONG_SUBMISSIONS, TOY: TOY_WRONG}
+    submissions = {a: submissions_for(a, root, wrong.get(a, {})) for a, root in roots.items()}
+    return grade_course(tmp_path_factory.mktemp("course"), {a: root / a for a, root in roots.items()}, submissions)
+
+
+@pytest.mark.parametrize("assignment", assignment_params())
+def test_nbgrader_grades_correct_blank_and_wrong_submissions(assignment, graded):
+    failures = check_assignment(graded, assignment, WRONG_SUBMISSIONS.get(assignment, {}), EXPECTED_CODES.get(assignment, {}))
+    assert not failures, "\n".join(failures)
+
+
+def test_every_wrong_submission_names_its_misconceptions():
+    for assignment, students in WRONG_SUBMISSIONS.items():
+        assert set(students) == set(EXPECTED_CODES.get(assignment, {})), assignment
+        assert not {"correct", "blank"} & set(students), f"{assignment}: those student ids are taken"
+        for student, codes in EXPECTED_CODES[assignment].items():
+            assert codes and all(code.startswith("[") and code.endswith("]") for code in codes), (assignment, student)
+
+
+@pytest.mark.parametrize("assignment", sorted(WRONG_SUBMISSIONS))
+def test_wrong_submissions_replace_solution_cells_that_exist(assignment):
+    if assignment not in find_assignments(SOLUTIONS):
+        pytest.skip(f"{assignment} is not in solutions/ yet")
+    (source,) = solution_notebooks(assignment)
+    cells = solution_sources(read_notebook(source))
+    for student, sources in WRONG_SUBMISSIONS[assignment].items():
+        assert set(sources) <= set(cells), f"{student}: no solution cell {sorted(set(sources) - set(cells))}"
+
+
+# --- the machinery itself, on a toy assignment ----------------------------------------------
+
+
+def test_the_pipeline_on_a_toy_assignment(graded):
+    course = graded
+    assert check_assignment(course, TOY, TOY_WRONG, TOY_CODES) == []
+
+    # nbgrader's own totals: the written answer counts in max_score only.
+    scores = course.scores("correct", TOY)
+    assert scores["explain_double"] == (0, 2)
+    assert sum(most for _, most in scores.values()) == 2 + 3 + 2
+    # The wrong student's hidden-test failure reached the feedback as one line.
+    feedback = html_text(course.feedback("square_is_double", TOY))
+    assert "Misconception: [square-is-double] square(3) should be 9, not 6" in feedback
+    assert "DATA[0]" not in feedback
+
+    # The leak check does see hidden tests in a page that shows them: the
+    # instructor's autograded notebook, rendered to HTML as nbgrader would.
+    from nbconvert import HTMLExporter
+
+    autograded = course.root / "autograded" / "square_is_double" / TOY / f"{TOY}.ipynb"
+    page, _ = HTMLExporter().from_filename(str(autograded))
+    hidden = secret_lines(read_notebook(course.sources[TOY] / f"{TOY}.ipynb"), solutions=False)
+    assert hidden and hidden <= text_lines(html_text(page))
