@@ -169,12 +169,16 @@ def _watch_for_ready_made_calls(forbidden_library_functions):
 
     def profile(frame, event, argument):
         if event == "call" and _is_ready_made(frame.f_code, forbidden_library_functions):
-            caller = frame.f_back.f_code.co_filename if frame.f_back else ""
-            if not (caller.startswith(_OWN_FOLDER) or _is_ready_made(frame.f_back.f_code, set())):
-                module = frame.f_globals.get("__name__", "?")
-                seen.append(f"{module}.{frame.f_code.co_name}")
-        elif event == "c_call" and "torch" in str(getattr(argument, "__module__", "") or ""):
-            seen.append(f"torch {getattr(argument, '__name__', argument)}")
+            caller = frame.f_back.f_code if frame.f_back else None
+            inside_a_library = caller is not None and (
+                caller.co_filename.startswith(_OWN_FOLDER) or _is_ready_made(caller, set())
+            )
+            if not inside_a_library:
+                seen.append(f"{frame.f_globals.get('__name__', '?')}.{frame.f_code.co_name}")
+        elif event == "c_call":  # PyTorch's convolutions are compiled functions
+            name = getattr(argument, "__name__", "")
+            if "torch" in str(getattr(argument, "__module__", "") or "") and "conv" in name:
+                seen.append(f"torch's {name}")
 
     previous = sys.getprofile()
     sys.setprofile(profile)

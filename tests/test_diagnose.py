@@ -359,3 +359,14 @@ def test_checks_do_not_trust_the_library_the_notebook_may_have_replaced(monkeypa
     monkeypatch.setattr(conv_lib, "corr2d", lambda x, k, stride=1, dilation=1: np.zeros((1, 1)))
     monkeypatch.setattr(np, "allclose", lambda *args, **kwargs: True)
     assert codes_of(diagnose.check_corr2d, corr2d_flipped) == ("flipped-kernel",)
+
+
+def test_pytorch_convolution_is_a_reference_call_too():
+    torch = pytest.importorskip("torch")  # only where `make bench` installed it
+
+    def corr2d(x, k, padding=0, stride=1):
+        out = torch.nn.functional.conv2d(torch.tensor(x)[None, None], torch.tensor(k)[None, None], padding=padding, stride=stride)
+        return out[0, 0].numpy()
+
+    assert codes_of(diagnose.check_corr2d, corr2d) is None
+    assert codes_of(diagnose.check_corr2d, corr2d, seed=7, hidden=True) == ("reference-call",)
