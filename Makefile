@@ -4,10 +4,11 @@
 #   make lab     set up, then open the course in JupyterLab
 #   make test    set up, then run the whole test suite
 #   make release regenerate the student notebooks (notebooks/) from solutions/
+#   make demo    serve the lecture's slider demo with Voila on 127.0.0.1
 #
 # Overrides: make PYTHON=python3.12 ..., make lab LAB_ARGS="--no-browser --port=8899",
 # make test PYTEST_ARGS="-x -k conv", make bench BENCH_ARGS="--repeats 3",
-# make release RELEASE_ARGS="01_single_channel"
+# make release RELEASE_ARGS="01_single_channel", make demo DEMO_PORT=8867 DEMO_ARGS="--theme=dark"
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -23,6 +24,10 @@ LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 RELEASE_ARGS ?=
+# `make demo`: Voila serves this notebook (code hidden, outputs and text shown).
+DEMO_NOTEBOOK ?= notebooks/demo/conv_explorer.ipynb
+DEMO_PORT ?= 8866
+DEMO_ARGS ?=
 # PyTorch is only a yardstick for `make bench`, never a dependency.
 TORCH_VERSION ?= 2.13.0
 TORCH_PIP_ARGS ?=
@@ -32,6 +37,7 @@ TORCH_PIP_ARGS ?=
 INSTALLED := $(VENV)/.installed
 INSTALLED_BENCH := $(VENV)/.installed-bench
 INSTALLED_DEV := $(VENV)/.installed-dev
+INSTALLED_DEMO := $(VENV)/.installed-demo
 
 # $(call require_py311,INTERPRETER) stops with a readable message unless
 # INTERPRETER runs and is Python 3.11 or newer.
@@ -51,7 +57,7 @@ endef
 LAB_ENV = JUPYTER_CONFIG_PATH="$(CURDIR)/autograder$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: help setup venv test lab release bench hooks clean
+.PHONY: help setup venv test lab release demo bench hooks clean
 
 help: ## Show this list of targets
 	@echo "Conv Channels: make TARGET"
@@ -80,11 +86,30 @@ lab: $(INSTALLED) ## Set up, then open JupyterLab on notebooks/ (extra flags: LA
 release: $(INSTALLED) ## Regenerate notebooks/ from solutions/ with nbgrader (only some: RELEASE_ARGS=...)
 	$(BIN)/python -m autograder.release $(RELEASE_ARGS)
 
+$(INSTALLED_DEMO): $(INSTALLED) pyproject.toml
+	$(BIN)/python -m pip install -e ".[demo]"
+	@touch $@
+
+# Voila's page loads every JupyterLab extension installed in the venv, but it
+# is built on an older JupyterLab: nbgrader's and Notebook's extensions fail
+# in it (errors in the browser console), and they have nothing to show there.
+DEMO_FLAGS := --VoilaConfiguration.extension_denylist=@jupyter/nbgrader \
+	--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension
+
+# Voila (unlike JupyterLab) runs as root without a flag. A taken port is an
+# error (port_retries=0) rather than a silent move, so the address printed is
+# the one served. The kernel is the venv's Python (LAB_ENV puts bin/ first on
+# PATH). The browser test (tests/test_demo_browser.py) runs this very target.
+demo: $(INSTALLED_DEMO) ## Start the slider demo with Voila on 127.0.0.1 and print its address (DEMO_PORT=8866, DEMO_ARGS=...)
+	@echo "Lecture demo: open http://127.0.0.1:$(DEMO_PORT)/ in a browser (Ctrl-C stops it)."
+	exec env $(LAB_ENV) $(BIN)/voila $(DEMO_NOTEBOOK) --no-browser --Voila.ip=127.0.0.1 --port=$(DEMO_PORT) \
+		--Voila.port_retries=0 $(DEMO_FLAGS) $(DEMO_ARGS)
+
 $(INSTALLED_BENCH): $(INSTALLED) pyproject.toml
 	$(BIN)/python -m pip install -e ".[bench]"
 	@touch $@
 
-bench: $(INSTALLED_BENCH) ## Time conv2d (reference and fast) against PyTorch on VGG16 layers
+bench: $(INSTALLED_BENCH) ## Time conv2d against PyTorch on VGG16 layers, and the slider demo's redraw
 	@if $(BIN)/python -c 'import torch' >/dev/null 2>&1; then \
 		echo "PyTorch $$($(BIN)/python -c 'import torch; print(torch.__version__)') is installed."; \
 	elif $(BIN)/python -m pip install "torch==$(TORCH_VERSION)" $(TORCH_PIP_ARGS); then \
@@ -93,6 +118,7 @@ bench: $(INSTALLED_BENCH) ## Time conv2d (reference and fast) against PyTorch on
 		echo "note: PyTorch $(TORCH_VERSION) could not be installed; benchmarking without it." >&2; \
 	fi
 	$(BIN)/python benchmarks/bench_conv.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/bench_explorer.py
 
 $(INSTALLED_DEV): $(INSTALLED) pyproject.toml
 	$(BIN)/python -m pip install -e ".[dev]"

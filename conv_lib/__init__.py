@@ -5,11 +5,13 @@ channel; each is cross-correlated with its own input channel; the responses are
 summed, plus one bias, into one feature map; C_out filters make C_out maps.
 
 Modules:
-    shapes  the output-size rule (output_size)
-    ops     pad2d, corr2d, conv2d_multi_in, conv2d (reference and fast), relu, pooling
-    models  VGG16's convolutional part: layer shapes, random weights, forward pass
-    checks  argument checks whose errors name what was expected and what was given
-    plots   the pictures of notebooks 01-03 (imports matplotlib; import it as conv_lib.plots)
+    shapes    the output-size rule (output_size)
+    ops       pad2d, corr2d, conv2d_multi_in, conv2d (reference and fast), relu, pooling
+    models    VGG16's convolutional part: layer shapes, random weights, forward pass
+    checks    argument checks whose errors name what was expected and what was given
+    plots     the pictures of notebooks 01-03 (imports matplotlib; import it as conv_lib.plots)
+    diagnose  the notebooks' checks: name the misconception behind a wrong answer
+    widgets   the lecture demo, conv_explorer() (imports ipywidgets and matplotlib)
 """
 
 from .ops import (

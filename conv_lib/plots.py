@@ -103,7 +103,7 @@ def _new_figure(width, height):
     return plt.figure(figsize=(min(width, MAX_FIGURE_WIDTH), height), layout="constrained")
 
 
-def _tint(name):
+def channel_colormap(name):
     """A colormap from black to the colour ``name`` ("red", "green" or "blue"), or None."""
     colour = CHANNEL_TINTS.get(str(name).lower())
     if colour is None:
@@ -496,7 +496,7 @@ def show_channels(x, names=None):
         axes[0].set_label("colour")
     annotate = x.shape[1] * x.shape[2] <= ANNOTATE_MAX_CELLS
     for c, (ax, name) in enumerate(zip(axes[show_colour:], names)):
-        _grid(ax, x[c], f"x[{c}]: {name}", _tint(name) or "gray", annotate, vmin, vmax)
+        _grid(ax, x[c], f"x[{c}]: {name}", channel_colormap(name) or "gray", annotate, vmin, vmax)
         ax.set_label(f"channel {c}")
     for ax in axes[panels:]:
         ax.axis("off")
@@ -574,7 +574,7 @@ def draw_channel_sum(x, w, b=0.0, names=None):
         if kind == "channel":
             c = value
             top, middle, bottom = (fig.add_subplot(grid[row, column]) for row in range(3))
-            _grid(top, x[c], f"x[{c}]: {names[c]}", _tint(names[c]) or "gray", annotate_input, *input_scale)
+            _grid(top, x[c], f"x[{c}]: {names[c]}", channel_colormap(names[c]) or "gray", annotate_input, *input_scale)
             _grid(middle, w[c], f"w[{c}]", "RdBu_r", annotate_kernel, -kernel_limit, kernel_limit)
             _grid(bottom, responses[c], f"corr2d(x[{c}], w[{c}])", "RdBu_r", annotate_maps, -response_limit, response_limit)
             for ax, label in zip((top, middle, bottom), ("input", "kernel", "response")):

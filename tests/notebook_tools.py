@@ -48,17 +48,46 @@ CELL_TIMEOUT = 120
 # --- which assignments ---------------------------------------------------------
 
 
-def assignment_params(source_root=SOLUTIONS):
+def assignment_params(source_root=SOLUTIONS, graded_only=False):
     """pytest parameters, one per assignment of source_root; a single skipped
-    one, with the reason, while there is none yet."""
+    one, with the reason, while there is none yet. With graded_only, an
+    assignment without graded cells (the lecture demo, solutions/demo/) is a
+    skipped parameter that says so: there is nothing to grade in it."""
     names = find_assignments(source_root)
-    if names:
+    if not names:
+        return [pytest.param(None, id="no-assignments", marks=pytest.mark.skip(reason=NO_ASSIGNMENTS))]
+    if not graded_only:
         return names
-    return [pytest.param(None, id="no-assignments", marks=pytest.mark.skip(reason=NO_ASSIGNMENTS))]
+    return [
+        name if is_graded_assignment(name, source_root)
+        else pytest.param(name, marks=pytest.mark.skip(reason=ungraded_reason(name)))
+        for name in names
+    ]
 
 
 def solution_notebooks(name, source_root=SOLUTIONS):
     return notebooks_in(Path(source_root) / name)
+
+
+def is_graded_assignment(name, source_root=SOLUTIONS):
+    """Whether any notebook of the assignment has a graded cell (an
+    autograder test or a written answer). An assignment without one, such as
+    the lecture demo, is released and run like the others but never graded
+    or validated."""
+    return any(
+        nbgrader_meta(cell).get("grade")
+        for path in notebooks_in(Path(source_root) / name)
+        for cell in read_notebook(path).cells
+    )
+
+
+def graded_assignments(source_root=SOLUTIONS):
+    """The assignments of source_root that have graded cells, sorted."""
+    return [name for name in find_assignments(source_root) if is_graded_assignment(name, source_root)]
+
+
+def ungraded_reason(name):
+    return f"{name} has no graded cells (a demo, not an exercise): nothing to grade or validate"
 
 
 # --- nbgrader cell metadata ----------------------------------------------------

@@ -20,3 +20,15 @@ def test_benchmark_prints_a_row_for_the_layer_asked_for():
     reference_ms = row.split("|")[8].strip()
     assert reference_ms != "-"  # the readable reference is timed on this small layer
     assert "max pooling 2x2 stride 2" in result.stdout
+
+
+def test_the_demo_benchmark_prints_the_redraw_times_of_the_controls_asked_for():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_explorer.py", "--rounds", "1", "--controls", "column", "highlight"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| control | changes | median ms | 95th percentile ms | redraw |" in result.stdout
+    assert any(line.startswith("| column | 57 |") and line.endswith("| window only |") for line in result.stdout.splitlines())
+    assert any(line.startswith("| highlight | 20 |") and line.endswith("| whole figure |") for line in result.stdout.splitlines())
+    assert "all changes: median " in result.stdout

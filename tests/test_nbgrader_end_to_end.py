@@ -1,8 +1,8 @@
 """nbgrader grades the course as intended, from release to feedback.
 
 In a temporary course folder, with the course's own nbgrader config, every
-assignment of solutions/ is released, then submitted by a few students, built
-from the released notebook:
+assignment of solutions/ that has graded cells (so not the lecture demo) is
+released, then submitted by a few students, built from the released notebook:
 
 * "correct": every solution cell answered as in solutions/ (matched by grade_id);
 * "blank":   the released notebook as it is;
@@ -39,6 +39,7 @@ from notebook_tools import (
     assignment_params,
     find_assignments,
     grade_course,
+    graded_assignments,
     html_text,
     notebooks_in,
     points_of_tests,
@@ -224,19 +225,20 @@ def check_assignment(course, assignment, wrong, codes):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Every assignment of solutions/, and the toy assignment that tests this
-    machinery itself, released, submitted and graded together (one nbgrader
-    run per step for all of them)."""
+    """Every graded assignment of solutions/, and the toy assignment that
+    tests this machinery itself, released, submitted and graded together (one
+    nbgrader run per step for all of them). An assignment without graded
+    cells (the lecture demo) has nothing to grade and is left out."""
     toy_root = tmp_path_factory.mktemp("toy") / "solutions"
     write_toy_assignment(toy_root)
-    roots = {assignment: SOLUTIONS for assignment in find_assignments(SOLUTIONS)}
+    roots = {assignment: SOLUTIONS for assignment in graded_assignments(SOLUTIONS)}
     roots[TOY] = toy_root
     wrong = {**WRONG_SUBMISSIONS, TOY: TOY_WRONG}
     submissions = {a: submissions_for(a, root, wrong.get(a, {})) for a, root in roots.items()}
     return grade_course(tmp_path_factory.mktemp("course"), {a: root / a for a, root in roots.items()}, submissions)
 
 
-@pytest.mark.parametrize("assignment", assignment_params())
+@pytest.mark.parametrize("assignment", assignment_params(graded_only=True))
 def test_nbgrader_grades_correct_blank_and_wrong_submissions(assignment, graded):
     failures = check_assignment(graded, assignment, WRONG_SUBMISSIONS.get(assignment, {}), EXPECTED_CODES.get(assignment, {}))
     assert not failures, "\n".join(failures)

@@ -21,6 +21,7 @@ from notebook_tools import (
     NOTEBOOKS,
     TOY,
     find_assignments,
+    is_graded_assignment,
     is_test_cell,
     nbgrader_meta,
     notebooks_in,
@@ -47,13 +48,17 @@ def lab_folder(tmp_path_factory):
     """A folder for JupyterLab holding, for the toy assignment and every
     released assignment of notebooks/, the student version as released and a
     solved copy beside it (named <notebook>-solved.ipynb). Returns the folder
-    and a list of (released, solved, source notebook) relative paths."""
+    and a list of (released, solved, source notebook) relative paths.
+    Assignments without graded cells (the lecture demo) are left out: there is
+    nothing for Validate to check in them."""
     base = tmp_path_factory.mktemp("validate")
     folder = base / "lab"
     write_toy_assignment(base / "toy")
     release(base / "toy", folder, gradebook=None)
     sources = {TOY: base / "toy" / TOY}
     for name in find_assignments(NOTEBOOKS):
+        if not is_graded_assignment(name, NOTEBOOKS):
+            continue
         shutil.copytree(NOTEBOOKS / name, folder / name)
         sources[name] = NOTEBOOKS.parent / "solutions" / name
     pairs = []

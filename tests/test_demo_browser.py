@@ -1,0 +1,229 @@
+"""The lecture demo works in a real browser, served as the instructor serves it.
+
+`make demo` itself is started (on a free port, in its own process group) and
+serves notebooks/demo/conv_explorer.ipynb with Voila. Debian's chromium,
+driven by Playwright and cut off from every host but 127.0.0.1, opens the
+page, waits for the widgets, then moves sliders with the keyboard as a
+lecturer would and checks that the page follows: the shapes line after the
+kernel size and the number of filters change, the picture after the window
+moves. A screenshot of each step goes to the test's tmp_path.
+
+Without chromium or Playwright the test is skipped, except in CI (the
+environment variable CI is set), where it must run: there it fails instead.
+"""
+
+import http.client
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from test_project_setup import REPO, free_port, make_env, run_make, stop_group
+
+CHROMIUM_PATHS = ("/usr/bin/chromium", "chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+# The first kernel start, and the first picture, can take several seconds.
+READY_TIMEOUT_S = 60
+# After a key press: the kernel redraws and the page shows the new picture.
+CHANGE_TIMEOUT_S = 15
+# The widget's Image view is the <img> itself (ipywidgets 8); the second form
+# would match a wrapper.
+PICTURE = "img.conv-picture, .conv-picture img"
+
+
+def unavailable(reason):
+    """Skip, or in CI (where the demo must be tested) fail, with the reason."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}. CI is set, so the browser test must run: .ci/run installs Debian's chromium "
+                    "with apt-get, and Playwright comes with the test extra (pip install -e '.[test]').")
+    pytest.skip(reason)
+
+
+def find_chromium():
+    for candidate in CHROMIUM_PATHS:
+        path = shutil.which(candidate)
+        if path:
+            return path
+    return None
+
+
+def http_answers(port):
+    """True when something speaks HTTP on 127.0.0.1:port. The request asks for
+    a static file, never for /, which would start a kernel each time."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        connection.request("GET", "/voila/static/favicon.ico")
+        connection.getresponse().read()
+        return True
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+
+
+def start_demo(port, log):
+    """`make demo` on port, in a new session (so stop_group ends make, Voila
+    and its kernels together)."""
+    return subprocess.Popen(
+        ["make", "--no-print-directory", "demo", f"DEMO_PORT={port}"],
+        cwd=REPO, env=make_env(), stdin=subprocess.DEVNULL,
+        stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        unavailable("Playwright is not installed (it comes with the test extra: pip install -e '.[test]')")
+    path = find_chromium()
+    if path is None:
+        unavailable("chromium was not found (Debian: apt-get install chromium)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo(chromium, tmp_path_factory):
+    """`make demo` serving on a free port; yields (address, log path)."""
+    # The demo extra first, so that the wait below times only Voila's start.
+    setup = run_make(".venv/.installed-demo")
+    assert setup.returncode == 0, setup.stdout + setup.stderr
+    log = tmp_path_factory.mktemp("demo") / "voila.log"
+    for _attempt in range(3):  # another program may grab the port first
+        port = free_port()
+        process = start_demo(port, log)
+        try:
+            deadline = time.monotonic() + READY_TIMEOUT_S
+            while time.monotonic() < deadline and process.poll() is None and not http_answers(port):
+                time.sleep(0.2)
+            if process.poll() is not None and "already in use" in log.read_text():
+                continue
+            assert process.poll() is None and http_answers(port), (
+                f"`make demo DEMO_PORT={port}` did not answer within {READY_TIMEOUT_S} s:\n{log.read_text()}"
+            )
+            address = f"http://127.0.0.1:{port}/"
+            assert f"Lecture demo: open {address}" in log.read_text(), "make demo prints the address it serves"
+            yield address, log
+            return
+        finally:
+            stop_group(process)
+    pytest.fail(f"no free port could be kept for Voila after 3 tries:\n{log.read_text()}")
+
+
+# What the page shows, read in one go: {part: text or the picture's src}.
+VIEW_SCRIPT = f"""() => {{
+    const text = (selector) => {{ const e = document.querySelector(selector); return e ? e.innerText : null; }};
+    const picture = document.querySelector({PICTURE!r});
+    return {{shapes: text(".conv-shapes"), arithmetic: text(".conv-arithmetic"),
+             picture: picture ? picture.getAttribute("src") : null}};
+}}"""
+# A redraw is over when the page has not changed for this long.
+QUIET_S = 0.6
+
+
+def view(page):
+    return page.evaluate(VIEW_SCRIPT)
+
+
+def settle(page, timeout=CHANGE_TIMEOUT_S):
+    """Wait until the page stops changing (the kernel's updates of one change
+    arrive as several messages), then return what it shows."""
+    deadline = time.monotonic() + timeout
+    last, since = view(page), time.monotonic()
+    while time.monotonic() - since < QUIET_S:
+        if time.monotonic() > deadline:
+            pytest.fail(f"the page kept changing for {timeout} s: {last}")
+        time.sleep(0.1)
+        now = view(page)
+        if now != last:
+            last, since = now, time.monotonic()
+    return last
+
+
+def readout(page, name):
+    return int(page.locator(f".conv-{name} .widget-readout").inner_text())
+
+
+def move_slider(page, name, must_change):
+    """Focus the slider's handle, move it one step with the keyboard (right, or
+    left when it is at its maximum), wait until every part in must_change
+    (shapes, arithmetic, picture) has changed and the page is still again.
+    Returns the readout before, after and as expected, and the views before and after."""
+    before = settle(page)
+    handle = page.locator(f".conv-{name} .noUi-handle")
+    value = readout(page, name)
+    at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+    handle.focus()
+    handle.press("ArrowLeft" if at_max else "ArrowRight")
+    script = f"(before) => {{ const now = ({VIEW_SCRIPT})(); return {list(must_change)!r}.every((part) => now[part] !== before[part]); }}"
+    try:
+        page.wait_for_function(script, arg=before, timeout=CHANGE_TIMEOUT_S * 1000)
+    except Exception:  # Playwright's TimeoutError
+        now = view(page)
+        unchanged = [part for part in must_change if now[part] == before[part]]
+        pytest.fail(f"after {name} moved, {', '.join(unchanged)} did not change within {CHANGE_TIMEOUT_S} s")
+    after = settle(page)
+    return value, readout(page, name), value - 1 if at_max else value + 1, before, after
+
+
+def test_demo_page_answers_the_keyboard_in_chromium(chromium, demo, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    address, log = demo
+    started = time.monotonic()
+    page_errors, blocked = [], []
+
+    def only_localhost(route):
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:  # e.g. Voila's template asks a CDN for Font Awesome; the icons come bundled anyway
+            blocked.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1800})
+            page.on("pageerror", lambda error: page_errors.append(str(error)))
+            page.route("**/*", only_localhost)
+            page.goto(address, wait_until="domcontentloaded")
+
+            page.locator(PICTURE).first.wait_for(state="visible", timeout=READY_TIMEOUT_S * 1000)
+            page.wait_for_function(
+                "() => { const e = document.querySelector('.conv-shapes'); return e && e.innerText.trim() !== ''; }",
+                timeout=READY_TIMEOUT_S * 1000,
+            )
+            shots = [tmp_path / "0-ready.png"]
+            page.screenshot(path=shots[-1])
+
+            # Voila shows the markdown and the outputs, never the code.
+            assert page.get_by_role("heading", name="slider demo").is_visible()
+            assert "conv_explorer()" not in page.locator("body").inner_text()
+            assert page.locator(".conv-message").is_hidden(), page.locator(".conv-message").inner_text()
+
+            # Kernel size and filters: the shapes line and the picture follow.
+            # The window's row: the picture and the sum written out follow.
+            steps = [("kernel-size", ["shapes", "picture"]), ("filters", ["shapes", "picture"]),
+                     ("row", ["picture", "arithmetic"])]
+            for number, (name, must_change) in enumerate(steps, start=1):
+                value, moved, expected, before, after = move_slider(page, name, must_change)
+                assert moved == expected, f"{name}: the slider went from {value} to {moved}, not {expected}"
+                for part in must_change:
+                    assert after[part] and after[part] != before[part], (name, part, before[part], after[part])
+                assert page.locator(".conv-message").is_hidden(), page.locator(".conv-message").inner_text()
+                shots.append(tmp_path / f"{number}-{name}.png")
+                page.screenshot(path=shots[-1])
+        finally:
+            browser.close()
+
+    assert not page_errors, f"errors in the page: {page_errors}"
+    assert all(shot.stat().st_size > 10_000 for shot in shots), shots
+    print(f"browser part: {time.monotonic() - started:.1f} s; screenshots: {', '.join(map(str, shots))}; "
+          f"blocked: {sorted({urlsplit(url).hostname for url in blocked})}")
