@@ -408,7 +408,7 @@ class ConvExplorer(widgets.VBox):
         self.arithmetic = widgets.HTML().add_class("conv-arithmetic")
         self.shapes = widgets.HTML().add_class("conv-shapes")
         self.message = widgets.HTML(layout=widgets.Layout(display="none")).add_class("conv-message")
-        self.figure = ExplorerPicture()
+        self.drawing = ExplorerPicture()  # the matplotlib figure behind self.picture
         self.state = None
         self._quiet = False
         c = self.controls
@@ -478,7 +478,7 @@ class ConvExplorer(widgets.VBox):
         self.picture.layout.display = None
         self.shapes.value = self.state.shapes()
         self.arithmetic.value = self.state.arithmetic()
-        self.picture.value = self.figure.render(self.state)
+        self.picture.value = self.drawing.render(self.state)
 
 
 def conv_explorer(**settings):
