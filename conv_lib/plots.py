@@ -111,6 +111,17 @@ def channel_colormap(name):
     return LinearSegmentedColormap.from_list(f"black_to_{name}", ["black", colour])
 
 
+def _channel_names(names, x):
+    """The names of the channels of x (C, H, W): as given, or red/green/blue for 3, else "channel c"."""
+    C = x.shape[0]
+    if names is None:
+        names = ("red", "green", "blue") if C == 3 else [f"channel {c}" for c in range(C)]
+    names = list(names)
+    if len(names) != C:
+        raise ValueError(f"names must name each of the {C} channels of x {x.shape}, got {len(names)} names")
+    return names
+
+
 def _as_image(x, name="x"):
     """Check that x is one image (C, H, W) and return it as a float array."""
     x = as_real_array(x, name)
@@ -474,11 +485,7 @@ def show_channels(x, names=None):
     """
     x = _as_image(x)
     C = x.shape[0]
-    if names is None:
-        names = ("red", "green", "blue") if C == 3 else [f"channel {c}" for c in range(C)]
-    names = list(names)
-    if len(names) != C:
-        raise ValueError(f"names must name each of the {C} channels of x {x.shape}, got {len(names)} names")
+    names = _channel_names(names, x)
     in_unit_range = bool(np.all((x >= 0) & (x <= 1)))
     show_colour = C == 3 and in_unit_range
     vmin, vmax = (0.0, 1.0) if in_unit_range else (float(x.min()), float(x.max()))
@@ -539,11 +546,7 @@ def draw_channel_sum(x, w, b=0.0, names=None):
         raise ValueError(f"b must be one number (the filter's one bias), got an array of shape {np.shape(b)}")
     b = float(b)
     C = x.shape[0]
-    if names is None:
-        names = ("red", "green", "blue") if C == 3 else [f"channel {c}" for c in range(C)]
-    names = list(names)
-    if len(names) != C:
-        raise ValueError(f"names must name each of the {C} channels of x {x.shape}, got {len(names)} names")
+    names = _channel_names(names, x)
 
     responses = [corr2d(x[c], w[c]) for c in range(C)]
     feature_map = conv2d_multi_in(x, w) + b
