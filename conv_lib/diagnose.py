@@ -430,10 +430,6 @@ def check_corr2d(corr2d, seed=0, hidden=False, picture=None):
         _check_case(runner, case, given, expected, candidates, picture)
 
 
-def _expected_output_size(n, k, padding, stride):
-    return (n + 2 * padding - k) // stride + 1
-
-
 _WRONG_OUTPUT_SIZE_FORMULAS = [
     (lambda n, k, p, s: (n + 2 * p - k) // s, "the +1 is missing (a window that fits exactly once still makes one position)"),
     (lambda n, k, p, s: (n - k) // s + 1, "the padding is ignored: the input grows by 2*padding"),
@@ -476,7 +472,7 @@ def check_conv_output_size(conv_output_size, seed=0, hidden=False):
     runner = _Runner(conv_output_size, "conv_output_size", hidden, _ALL_CONVOLUTIONS | {"output_size"})
     for n, k, padding, stride in _output_size_cases(seed, hidden):
         given = _whole_or_number(runner, runner.call(n, k, padding=padding, stride=stride), "int")
-        expected = _expected_output_size(n, k, padding, stride)
+        expected = _output_size(n, k, padding, stride)
         if isinstance(given, (int, np.integer)) and given == expected:
             continue
         formula = f"floor(({n} + 2*{padding} - {k}) / {stride}) + 1 = {expected}"

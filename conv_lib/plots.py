@@ -85,13 +85,13 @@ def format_number(value):
     return "0" if text == "-0" else text
 
 
-def _factor(value):
-    """A number as a factor in a product: negatives in parentheses, e.g. "(-1)"."""
+def format_factor(value):
+    """A number as a factor of a product or a term of a sum: negatives in parentheses, e.g. "(-1)"."""
     text = format_number(value)
     return f"({text})" if text.startswith("-") else text
 
 
-def _symmetric_limit(*arrays):
+def symmetric_limit(*arrays):
     """The largest absolute finite value over the arrays (1 when all are zero): vmax of a scale centred on 0."""
     limits = [np.max(np.abs(a[np.isfinite(a)])) for a in map(np.asarray, arrays) if np.isfinite(a).any()]
     limit = float(max(limits, default=0.0))
@@ -267,7 +267,7 @@ def _products_caption(window, k, value, max_terms=9):
     window, k: (kH, kW); value: the output value (from corr2d). With more than
     ``max_terms`` products, the middle ones are written as "...".
     """
-    terms = [f"{_factor(a)}*{_factor(b)}" for a, b in zip(window.flat, k.flat)]
+    terms = [f"{format_factor(a)}*{format_factor(b)}" for a, b in zip(window.flat, k.flat)]
     if len(terms) > max_terms:
         terms = terms[:3] + ["..."] + terms[-1:]
     return " + ".join(terms) + f" = {format_number(value)}"
@@ -325,9 +325,9 @@ def draw_sliding_window(x, k, positions=None, padding=0, stride=1):
     is_padding[padding : padding + x.shape[0], padding : padding + x.shape[1]] = False
     span = float(x.max() - x.min()) or 1.0
     input_limits = (float(x.min()), float(x.max()) + 0.6 * span)  # pale greys: the numbers stay readable
-    kernel_limit = _symmetric_limit(k)
-    product_limit = _symmetric_limit(padded) * kernel_limit
-    output_limit = _symmetric_limit(out)
+    kernel_limit = symmetric_limit(k)
+    product_limit = symmetric_limit(padded) * kernel_limit
+    output_limit = symmetric_limit(out)
 
     windows = {(i, j): padded[i * stride : i * stride + kH, j * stride : j * stride + kW] for i, j in shown}
     captions = {(i, j): f"output[{i}, {j}]:  " + _products_caption(windows[i, j], k, out[i, j]) for i, j in shown}
@@ -455,7 +455,7 @@ def show_maps(maps, titles=None, suptitle=None, cmap="RdBu_r", ncols=None, symme
     nrows = -(-M // ncols)
     fig = _new_figure(2.1 * ncols + (0.8 if symmetric else 0.2), 2.2 * nrows + (0.4 if suptitle else 0.1))
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
-    limit = _symmetric_limit(*arrays)
+    limit = symmetric_limit(*arrays)
     image = None
     for index, (ax, m, title) in enumerate(zip(axes, arrays, titles)):
         annotate = m.size <= ANNOTATE_MAX_CELLS
@@ -567,8 +567,8 @@ def draw_channel_sum(x, w, b=0.0, names=None):
 
     in_unit_range = bool(np.all((x >= 0) & (x <= 1)))
     input_scale = (0.0, 1.0) if in_unit_range else (float(x.min()), float(x.max()))
-    kernel_limit = _symmetric_limit(w)
-    response_limit = _symmetric_limit(*responses)
+    kernel_limit = symmetric_limit(w)
+    response_limit = symmetric_limit(*responses)
     annotate_maps = responses[0].size <= ANNOTATE_MAX_CELLS
     annotate_input = x.shape[1] * x.shape[2] <= ANNOTATE_MAX_CELLS
     annotate_kernel = w.shape[1] * w.shape[2] <= 25
@@ -604,7 +604,7 @@ def draw_channel_sum(x, w, b=0.0, names=None):
             ax.set_label("bias")
         else:  # the summed map: one feature map
             ax = fig.add_subplot(grid[2, column])
-            sum_limit = _symmetric_limit(feature_map)
+            sum_limit = symmetric_limit(feature_map)
             image = _grid(ax, feature_map, "one feature map", "RdBu_r", annotate_maps, -sum_limit, sum_limit)
             ax.set_label("sum")
             if not annotate_maps:
@@ -879,8 +879,8 @@ def show_mismatch(expected, given, title=None):
     if wrong is not None and three_axes and wrong[0] not in channels:
         channels = channels[:3] + [wrong[0]]
     difference = given3 - expected3
-    value_limit = _symmetric_limit(expected3[channels], given3[channels])
-    difference_limit = _symmetric_limit(difference[channels])
+    value_limit = symmetric_limit(expected3[channels], given3[channels])
+    difference_limit = symmetric_limit(difference[channels])
     annotate = expected3.shape[1] * expected3.shape[2] <= 49
     aspect = expected3.shape[1] / expected3.shape[2]
     fig = _new_figure(9.5, min(2.8 * aspect, 4.0) * len(channels) + 0.9)
@@ -914,7 +914,7 @@ def _show_shape_mismatch(expected, given, title):
     rows, columns = max(f.shape[0] for f in firsts), max(f.shape[1] for f in firsts)
     fig = _new_figure(8.0, min(3.6 * rows / columns, 5.0) + 0.9)
     axes = fig.subplots(1, 2)
-    limit = _symmetric_limit(*firsts)
+    limit = symmetric_limit(*firsts)
     for ax, array, first, name in zip(axes, (expected, given), firsts, ("expected", "your output")):
         part = " (channel 0)" if array.ndim == 3 else ""
         _grid(ax, first, f"{name}{part}\nshape {array.shape}", "RdBu_r", first.size <= 49, -limit, limit)

@@ -32,7 +32,7 @@ from matplotlib.patches import Rectangle
 from PIL import Image
 
 from .ops import conv2d, pad2d
-from .plots import channel_colormap, format_number, sample_photo
+from .plots import channel_colormap, format_factor, format_number, sample_photo, symmetric_limit
 from .shapes import effective_kernel_size, output_size
 
 MAX_CHANNELS = 4
@@ -168,15 +168,10 @@ class _Panel:
         return [self.image, self.ax.title, *self.texts.flat]
 
 
-def _term(value):
-    """A number as a term of a sum: negatives in parentheses, e.g. "(-1.5)"."""
-    text = format_number(value)
-    return f"({text})" if text.startswith("-") else text
-
-
 def _symmetric(array):
-    limit = float(np.max(np.abs(array))) if array.size else 0.0
-    return (-limit, limit) if limit > 0 else (-1.0, 1.0)
+    """A colour scale centred on 0 that holds every value of ``array``."""
+    limit = symmetric_limit(array)
+    return -limit, limit
 
 
 class ExplorerPicture:
@@ -346,8 +341,8 @@ class _ExplorerState:
     def arithmetic(self):
         """'sum over channels + bias = value', with this window's numbers."""
         h = self.highlight
-        terms = [f"{_term(total)} <small>(channel {c})</small>" for c, total in enumerate(self.channel_sums)]
-        terms.append(f"{_term(self.b[h])} <small>(bias b[{h}])</small>")
+        terms = [f"{format_factor(total)} <small>(channel {c})</small>" for c, total in enumerate(self.channel_sums)]
+        terms.append(f"{format_factor(self.b[h])} <small>(bias b[{h}])</small>")
         value = self.outputs[h, self.row, self.column]
         return f"<b>out[{h}, {self.row}, {self.column}]</b> = " + " + ".join(terms) + f" = <b>{format_number(value)}</b>"
 
