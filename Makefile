@@ -109,7 +109,7 @@ $(INSTALLED_BENCH): $(INSTALLED) pyproject.toml
 	$(BIN)/python -m pip install -e ".[bench]"
 	@touch $@
 
-bench: $(INSTALLED_BENCH) ## Time conv2d against PyTorch on VGG16 layers, and the slider demo's redraw
+bench: $(INSTALLED_BENCH) ## Time conv2d against PyTorch on VGG16 layers, the slider demo's redraw, and grading
 	@if $(BIN)/python -c 'import torch' >/dev/null 2>&1; then \
 		echo "PyTorch $$($(BIN)/python -c 'import torch; print(torch.__version__)') is installed."; \
 	elif $(BIN)/python -m pip install "torch==$(TORCH_VERSION)" $(TORCH_PIP_ARGS); then \
@@ -119,6 +119,7 @@ bench: $(INSTALLED_BENCH) ## Time conv2d against PyTorch on VGG16 layers, and th
 	fi
 	$(BIN)/python benchmarks/bench_conv.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/bench_explorer.py
+	$(BIN)/python benchmarks/bench_grade.py $(BENCH_GRADE_ARGS)
 
 $(INSTALLED_DEV): $(INSTALLED) pyproject.toml
 	$(BIN)/python -m pip install -e ".[dev]"

@@ -27,16 +27,27 @@ def is_autograder_test_cell(cell):
 
 class HideTestTracebacks(Preprocessor):
     """Replace the traceback of every error in an autograder test cell by
-    one line, `ErrorName: message`, so no test source reaches the student."""
+    one line, `ErrorName: message`, so no test source reaches the student.
+
+    The cell's printed text goes too: the test itself prints one "passes"
+    line, but code the student ran earlier could have hooked the kernel to
+    print the hidden test's source while it ran. Pictures (the visible
+    checks' drawing of a wrong answer) stay."""
 
     # nbconvert preprocessors are off unless enabled (nbgrader's are on).
     enabled = Bool(True).tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
         if is_autograder_test_cell(cell):
+            kept = []
             for output in cell.get("outputs", []):
+                if output.get("output_type") == "stream":
+                    continue
                 if output.get("output_type") == "error":
                     # Red error name, as IPython prints it; the HTML exporter
                     # turns the ANSI colour codes into spans.
-                    output["traceback"] = [f"\x1b[0;31m{output.get('ename', 'Error')}\x1b[0m: {output.get('evalue', '')}"]
+                    first_line = (output.get("evalue") or "").splitlines()[:1]
+                    output["traceback"] = [f"\x1b[0;31m{output.get('ename', 'Error')}\x1b[0m: {''.join(first_line)}"]
+                kept.append(output)
+            cell["outputs"] = kept
         return cell, resources

@@ -1,8 +1,11 @@
 """`make bench` keeps working: a one-layer run prints its table (timings are not checked here)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -32,3 +35,22 @@ def test_the_demo_benchmark_prints_the_redraw_times_of_the_controls_asked_for():
     assert any(line.startswith("| column | 57 |") and line.endswith("| window only |") for line in result.stdout.splitlines())
     assert any(line.startswith("| highlight | 20 |") and line.endswith("| whole figure |") for line in result.stdout.splitlines())
     assert "all changes: median " in result.stdout
+
+
+def test_the_grading_benchmark_prints_the_three_ways_side_by_side():
+    from autograder import sandbox
+
+    try:
+        sandbox.check_available()
+    except sandbox.SandboxUnavailable as error:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(error))
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_grade.py", "--count", "2", "--assignment", "03_many_filters"],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("plain nbgrader (sequential)") for line in lines)
+    assert any(line.startswith("conv-course --jobs 2") and line.rstrip().endswith("x") for line in lines)

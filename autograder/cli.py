@@ -1,0 +1,124 @@
+"""The `conv-course` command: release, grade, feedback, formgrade.
+
+    conv-course release                      student notebooks from solutions/ (nbgrader generate_assignment)
+    conv-course grade SUBMISSIONS --out OUT  grades.csv, tests.csv and feedback pages for every submission
+    conv-course feedback --out OUT           again, after written answers were graded by hand
+    conv-course formgrade                    JupyterLab with nbgrader's formgrader on this course
+
+Exit status: 0 when every submission got its row (whatever its status);
+1 when the grader itself could not run, with the reason on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import sysconfig
+from pathlib import Path
+
+from . import release
+
+
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text}")
+    return value
+
+
+def parser():
+    from .submissions import ACCEPTED_PATTERNS
+
+    main = argparse.ArgumentParser(prog="conv-course", description=__doc__.split("\n\n")[0],
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = main.add_subparsers(dest="command", required=True)
+
+    release_cmd = commands.add_parser("release", help="generate notebooks/ from solutions/ with nbgrader")
+    release_cmd.add_argument("assignments", nargs="*", help="assignments to release (default: all)")
+
+    grade_cmd = commands.add_parser(
+        "grade", help="grade a folder of submissions",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Grade every submission with nbgrader's autograde, each kernel in a sandbox, "
+                    "and check every graded function again in a separate process.\n\n" + ACCEPTED_PATTERNS,
+    )
+    grade_cmd.add_argument("submissions", type=Path, help="folder of submissions")
+    grade_cmd.add_argument("--out", type=Path, required=True, help="folder for grades.csv, tests.csv and feedback/")
+    grade_cmd.add_argument("--assignment", action="append", default=[], metavar="A",
+                           help="grade only this assignment (repeatable; default: those found)")
+    grade_cmd.add_argument("--jobs", type=positive_int, default=0,
+                           help="submissions graded at once (default: the number of cores)")
+    grade_cmd.add_argument("--timeout", type=positive_int, default=60, help="seconds per cell (default 60)")
+    grade_cmd.add_argument("--memory", type=positive_int, default=2048, metavar="MB",
+                           help="memory limit of each kernel process, MB (default 2048)")
+    add_common(grade_cmd)
+
+    feedback_cmd = commands.add_parser("feedback", help="re-read scores after manual grading; new feedback pages")
+    feedback_cmd.add_argument("--out", type=Path, required=True, help="the folder of an earlier `grade` run")
+    feedback_cmd.add_argument("--jobs", type=positive_int, default=0)
+    add_common(feedback_cmd)
+
+    formgrade_cmd = commands.add_parser("formgrade", help="open nbgrader's formgrader (JupyterLab) on this course")
+    formgrade_cmd.add_argument("--port", type=int, default=8888)
+    formgrade_cmd.add_argument("--no-browser", action="store_true")
+    return main
+
+
+def add_common(command):
+    command.add_argument("--course", type=Path, default=None, metavar="DIR",
+                         help="keep the gradebook and nbgrader's folders in DIR "
+                              "(default: autograder/gradebook.db and autograder/*/)")
+    command.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def main(argv=None):
+    arguments = parser().parse_args(argv)
+    if arguments.command == "release":
+        try:
+            names = release.release(assignments=arguments.assignments or None)
+        except release.ReleaseError as error:
+            print(f"conv-course release: {error}", file=sys.stderr)
+            return 1
+        print(f"released {', '.join(names)} into {release.NOTEBOOKS}")
+        return 0
+    if arguments.command == "formgrade":
+        return formgrade(arguments)
+
+    from . import grade
+
+    course = grade.Course.in_folder(arguments.course) if arguments.course else grade.Course.default()
+    try:
+        if arguments.command == "grade":
+            options = grade.Options(tuple(arguments.assignment), arguments.jobs, arguments.timeout,
+                                    arguments.memory, not arguments.quiet)
+            rows, text = grade.grade(arguments.submissions, arguments.out, options, course)
+        else:
+            rows, text = grade.regenerate_feedback(arguments.out, grade.Options(jobs=arguments.jobs,
+                                                                                 progress=not arguments.quiet), course)
+    except grade.GradingError as error:
+        print(f"conv-course {arguments.command}: {error}", file=sys.stderr)
+        return 1
+    print(text)
+    print(f"wrote {arguments.out / 'grades.csv'}, {arguments.out / 'tests.csv'} and {arguments.out / 'feedback'}/")
+    return 0
+
+
+def formgrade(arguments):
+    """JupyterLab with the course's nbgrader config, opened on the formgrader."""
+    env = dict(os.environ)
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+        filter(None, [str(release.REPO / "autograder"), env.get("JUPYTER_CONFIG_PATH")]))
+    env["PATH"] = sysconfig.get_path("scripts") + os.pathsep + env.get("PATH", "")
+    command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={release.REPO}",
+               f"--port={arguments.port}", "--ServerApp.default_url=/formgrader"]
+    if arguments.no_browser:
+        command.append("--no-browser")
+    if os.geteuid() == 0:
+        command.append("--allow-root")  # JupyterLab refuses root otherwise (a grading server, a container)
+    os.chdir(release.REPO)
+    os.execve(sys.executable, command, env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

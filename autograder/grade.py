@@ -1,0 +1,384 @@
+"""`conv-course grade`: a folder of submissions in, grades and feedback out.
+
+    collect      submissions.collect: nbgrader's layout or an LMS download,
+                 each file checked and staged (or given a clear problem)
+    register     the course gradebook learns the assignments (nbgrader's
+                 generate_assignment, into a throw-away release folder)
+    grade        a pool of long-lived workers (worker.py), one submission at a
+                 time each: nbgrader autograde in a sandboxed kernel, then the
+                 independent check
+    record       this process alone writes the course gradebook
+                 (results.record), then reads every score back from it
+    feedback     the workers run nbgrader's generate_feedback (reading the
+                 gradebook only); submissions that could not run get a page
+                 saying why
+    write        OUT/grades.csv, OUT/tests.csv, OUT/feedback/<student>/<assignment>.html
+
+A crash of one submission is contained at each step: its kernel is in a
+sandbox; a worker process that dies is replaced and its submission retried
+once, then reported as `error`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import release, results, sandbox, submissions, worker
+
+REPO = release.REPO
+SOLUTIONS = release.SOLUTIONS
+CONFIG_FILE = REPO / "autograder" / "nbgrader_config.py"
+
+
+class GradingError(RuntimeError):
+    """The grader itself cannot run (not a problem of one submission)."""
+
+
+@dataclass(frozen=True)
+class Course:
+    """Where nbgrader keeps this course's grading state.
+
+    root: the course folder; submitted, autograded, feedback: folders relative
+    to root; source: the nbgrader sources, relative to root; db: the gradebook.
+    The default is the repository's (autograder/gradebook.db and the
+    autograder/submitted, autograded and feedback folders, as in
+    autograder/nbgrader_config.py); `--course DIR` keeps them in DIR instead.
+    """
+
+    root: Path
+    source: str
+    submitted: str
+    autograded: str
+    feedback: str
+    db: Path
+
+    @classmethod
+    def default(cls):
+        return cls(REPO, "solutions", "autograder/submitted", "autograder/autograded", "autograder/feedback",
+                   REPO / "autograder" / "gradebook.db")
+
+    @classmethod
+    def in_folder(cls, folder):
+        folder = Path(folder).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        link = folder / "source"
+        if not link.exists():
+            link.symlink_to(SOLUTIONS)
+        return cls(folder, "source", "submitted", "autograded", "feedback", folder / "gradebook.db")
+
+    @property
+    def db_url(self):
+        return f"sqlite:///{self.db}"
+
+    def folder(self, which, student, assignment):
+        return self.root / getattr(self, which) / student / assignment
+
+    def nbgrader_paths(self):
+        return {"root": str(self.root), "source": self.source, "autograded": self.autograded,
+                "feedback": self.feedback, "db_url": self.db_url}
+
+
+@dataclass(frozen=True)
+class Options:
+    """The knobs of a grading run (see `conv-course grade --help`)."""
+
+    assignments: tuple = ()
+    jobs: int = 0
+    timeout: int = 60
+    memory_mb: int = 2048
+    progress: bool = True
+    secret: str = ""
+
+
+def default_jobs():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def grade(submissions_dir, out, options=Options(), course=None):
+    """Grade every submission in submissions_dir; write the CSVs and the
+    feedback into out. Returns (rows, summary text). Raises GradingError when
+    the grader cannot run at all."""
+    course = course or Course.default()
+    out = Path(out)
+    known = graded_assignments()
+    unknown = [name for name in options.assignments if name not in known]
+    if unknown:
+        raise GradingError(f"no such assignment: {', '.join(unknown)} (this course has {', '.join(known)})")
+    try:
+        sandbox.check_available()
+    except sandbox.SandboxUnavailable as error:
+        raise GradingError(str(error)) from error
+
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="conv-course-"))
+    os.chmod(work, 0o755)
+    try:
+        try:
+            found, notes = submissions.collect(Path(submissions_dir), work / "staged", known,
+                                               only=list(options.assignments) or None)
+        except (FileNotFoundError, NotADirectoryError) as error:
+            raise GradingError(str(error)) from error
+        chosen = sorted(set(options.assignments) or {s.assignment for s in found if s.assignment in known})
+        register(course, chosen, work)
+        kinds = {name: worker.graded_cells(SOLUTIONS / name / f"{name}.ipynb") for name in chosen}
+
+        tasks = [s for s in found if s.problem is None and s.assignment in kinds]
+        settings = worker.Settings(
+            course_db=str(course.db), solutions=str(SOLUTIONS), config_file=str(CONFIG_FILE),
+            timeout=options.timeout, memory_mb=options.memory_mb,
+            secret=options.secret or os.environ.get("CONV_COURSE_SECRET", "conv-channels"),
+            work_root=str(work),
+        )
+        jobs = options.jobs or default_jobs()
+        with WorkerPool(settings, min(jobs, max(len(tasks), 1))) as pool:
+            outcomes = pool.run(
+                [(worker.grade_task, (s.student_id, s.assignment, str(s.notebook))) for s in tasks],
+                "grading", options.progress,
+                on_crash=lambda args: crashed(args[0], args[1], kinds[args[1]]),
+            )
+            rows = store(course, found, outcomes, kinds, chosen)
+            write_feedback(pool, course, rows, outcomes, out, options.progress)
+        results.write_csvs(rows, out)
+        return rows, results.summary(rows, notes)
+    finally:
+        sandbox.remove_scratch(work)
+
+
+def graded_assignments():
+    """The assignments of solutions/ with something to grade: a notebook
+    named like its folder, with graded cells (so not the lecture demo)."""
+    return [name for name in release.find_assignments(SOLUTIONS)
+            if (SOLUTIONS / name / f"{name}.ipynb").exists()
+            and worker.graded_cells(SOLUTIONS / name / f"{name}.ipynb")]
+
+
+def crashed(student, assignment, kinds):
+    """The result of a submission whose worker process died twice on it."""
+    cells = [worker.CellResult(grade_id, kind, 0.0, points) for grade_id, (kind, points) in kinds.items()]
+    return worker.Graded(student, assignment, "error",
+                         "grading this submission crashed the grading process twice", cells).to_dict()
+
+
+def register(course, assignments, work):
+    """Make sure the course gradebook knows each assignment and its cells
+    (nbgrader's generate_assignment, released into a throw-away folder)."""
+    if not assignments:
+        course.db.parent.mkdir(parents=True, exist_ok=True)
+        return
+    course.db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        release.release(SOLUTIONS, work / "release", assignments, gradebook=course.db, config_file=CONFIG_FILE)
+    except release.ReleaseError as error:
+        raise GradingError(f"could not register the assignments in the gradebook {course.db}: {error}") from error
+
+
+class WorkerPool:
+    """Long-lived grading workers (worker.Worker), each with its own number
+    (hence its own sandbox user and gradebook). A worker process that dies
+    is replaced; the task it was running is tried once more."""
+
+    def __init__(self, settings, jobs):
+        self.settings, self.jobs = settings, max(1, jobs)
+        self.context = multiprocessing.get_context("spawn")
+        self.executor = None
+
+    def __enter__(self):
+        self._start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def _start(self):
+        numbers = self.context.Queue()
+        for number in range(self.jobs):
+            numbers.put(number)
+        self.executor = ProcessPoolExecutor(self.jobs, mp_context=self.context,
+                                            initializer=worker.start_worker, initargs=(self.settings, numbers))
+
+    def run(self, calls, label, progress, on_crash=None):
+        """Run [(function, args)]; returns the results in the same order."""
+        results_by_index, attempts = {}, {}
+        pending = list(range(len(calls)))
+        bar = progress_bar(len(calls), label, progress)
+        while pending:
+            futures = {self.executor.submit(calls[i][0], *calls[i][1]): i for i in pending}
+            pending = []
+            try:
+                for future in as_completed(futures):
+                    index = futures[future]
+                    try:
+                        results_by_index[index] = future.result()
+                        bar.update(1)
+                    except BrokenProcessPool:
+                        raise
+                    except Exception as error:  # a bug of the grader on this submission
+                        attempts[index] = attempts.get(index, 0) + 1
+                        if on_crash is None:
+                            raise
+                        results_by_index[index] = on_crash(calls[index][1])
+                        results_by_index[index]["message"] = f"the grader failed on this submission: {error!r}"[:300]
+                        bar.update(1)
+            except BrokenProcessPool:
+                self.executor.shutdown(wait=False, cancel_futures=True)
+                self._start()
+                for future, index in futures.items():
+                    if index in results_by_index:
+                        continue
+                    attempts[index] = attempts.get(index, 0) + 1
+                    if attempts[index] >= 2 and on_crash is not None:
+                        results_by_index[index] = on_crash(calls[index][1])
+                        bar.update(1)
+                    else:
+                        pending.append(index)
+        bar.close()
+        return [results_by_index[i] for i in range(len(calls))]
+
+
+def progress_bar(total, label, enabled):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=label, unit="notebook", disable=not enabled or total == 0,
+                file=sys.stderr, dynamic_ncols=True)
+
+
+def store(course, found, outcomes, kinds, chosen):
+    """Record every result in the course gradebook, copy the notebooks into
+    the course folders (for the formgrader and the feedback), and read the
+    rows back from the gradebook. Returns the rows of grades.csv."""
+    from nbgrader.api import Gradebook
+
+    quiet_warnings()
+    rows = []
+    students = sorted({s.student_id for s in found} | roster(course))
+    seen = set()
+    with Gradebook(course.db_url, results.COURSE_ID) as gradebook:
+        by_key = {(o["student_id"], o["assignment"]): o for o in outcomes}
+        for s in found:
+            key = (s.student_id, s.assignment)
+            seen.add(key)
+            if s.assignment not in kinds:
+                if not s.problem and s.assignment not in chosen:
+                    continue
+                rows.append(results.empty_row(*key, "invalid", s.problem or "unknown assignment", {}))
+                continue
+            submitted = course.folder("submitted", *key)
+            autograded = course.folder("autograded", *key)
+            shutil.rmtree(autograded, ignore_errors=True)
+            if s.problem:
+                results.record_failure(gradebook, *key, kinds[s.assignment])
+                row = results.read_row(gradebook, *key, "invalid", s.problem, kinds[s.assignment], {})
+                row.score, row.auto_score = row.manual_score, 0.0
+                rows.append(row)
+                continue
+            outcome = by_key[key]
+            submitted.mkdir(parents=True, exist_ok=True)
+            shutil.copy(s.notebook, submitted / f"{s.assignment}.ipynb")
+            if outcome.get("notebook"):
+                autograded.mkdir(parents=True, exist_ok=True)
+                (autograded / f"{s.assignment}.ipynb").write_text(outcome["notebook"], encoding="utf-8")
+            results.record(gradebook, outcome, kinds[s.assignment])
+            messages = {cell["grade_id"]: cell["message"] for cell in outcome["cells"]}
+            rows.append(results.read_row(gradebook, *key, outcome["status"], outcome["message"],
+                                         kinds[s.assignment], messages))
+        for student in students:
+            for assignment in chosen:
+                if (student, assignment) not in seen:
+                    rows.append(results.empty_row(student, assignment, "missing",
+                                                  "no submission found", kinds[assignment]))
+    return rows
+
+
+def roster(course):
+    """The students the course gradebook knows (from earlier runs, or
+    `nbgrader db student import`): each gets a row, `missing` if need be."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url, results.COURSE_ID) as gradebook:
+        return {student.id for student in gradebook.students}
+
+
+def quiet_warnings():
+    """nbgrader 0.9.6's gradebook makes SQLAlchemy warn about its own
+    autoflush on every new submission, and nbformat warns about notebooks
+    saved without cell ids (nbgrader reads them as they are): neither means
+    anything to an instructor, and both would bury the progress bar."""
+    import warnings
+
+    from nbformat.validator import MissingIDFieldWarning
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings("ignore", category=SAWarning)
+    warnings.filterwarnings("ignore", category=MissingIDFieldWarning)
+
+
+def write_feedback(pool, course, rows, outcomes, out, progress):
+    """OUT/feedback/<student>/<assignment>.html for every row: nbgrader's
+    feedback where the notebook ran, else a page that says what went wrong."""
+    ran = {(o["student_id"], o["assignment"]) for o in outcomes if o.get("notebook")}
+    feedback_root = Path(out) / "feedback"
+    shutil.rmtree(feedback_root, ignore_errors=True)
+    calls, pages = [], []
+    for row in rows:
+        target = feedback_root / row.student_id / f"{row.assignment}.html"
+        if (row.student_id, row.assignment) in ran:
+            calls.append((worker.feedback_task, (course.nbgrader_paths(), row.student_id, row.assignment, str(target))))
+            pages.append((row, target))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(results.problem_page(row), encoding="utf-8")
+    problems = pool.run(calls, "feedback", progress)
+    for (row, target), problem in zip(pages, problems):
+        if problem:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            row.message = row.message or problem
+            target.write_text(results.problem_page(row), encoding="utf-8")
+
+
+def regenerate_feedback(out, options=Options(), course=None):
+    """`conv-course feedback`: after manual grading, re-read the scores from
+    the gradebook into OUT's CSVs and make every feedback page again."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    course = course or Course.default()
+    statuses = results.read_statuses(out)
+    if not statuses:
+        raise GradingError(f"no grades.csv in {out}: run `conv-course grade SUBMISSIONS --out {out}` first")
+    messages = results.read_test_messages(out)
+    kinds = {name: worker.graded_cells(SOLUTIONS / name / f"{name}.ipynb") for name in graded_assignments()}
+    rows, outcomes = [], []
+    with Gradebook(course.db_url, results.COURSE_ID) as gradebook:
+        for (student, assignment), status in sorted(statuses.items()):
+            if assignment not in kinds or status == "missing":
+                rows.append(results.empty_row(student, assignment, status, "", kinds.get(assignment, {})))
+                continue
+            try:
+                row = results.read_row(gradebook, student, assignment,
+                                       "ok" if status == "needs_manual_grade" else status, "",
+                                       kinds[assignment], messages.get((student, assignment), {}))
+            except MissingEntry:
+                row = results.empty_row(student, assignment, status, "", kinds[assignment])
+            rows.append(row)
+            notebook = course.folder("autograded", student, assignment) / f"{assignment}.ipynb"
+            if notebook.exists():
+                outcomes.append({"student_id": student, "assignment": assignment, "notebook": True})
+    settings = worker.Settings(course_db=str(course.db), solutions=str(SOLUTIONS), config_file=str(CONFIG_FILE))
+    work = Path(tempfile.mkdtemp(prefix="conv-course-"))
+    try:
+        settings = worker.Settings(**{**settings.__dict__, "work_root": str(work)})
+        with WorkerPool(settings, min(options.jobs or default_jobs(), max(len(outcomes), 1))) as pool:
+            write_feedback(pool, course, rows, outcomes, out, options.progress)
+    finally:
+        sandbox.remove_scratch(work)
+    results.write_csvs(rows, out)
+    return rows, results.summary(rows)
+

@@ -1,0 +1,555 @@
+"""Check each graded function of a submission independently of nbgrader.
+
+Why: nbgrader runs the hidden tests in the student's own kernel, so the
+student's code can forge a pass (`get_ipython().set_custom_exc(...)` swallowing
+the failure, numpy monkeypatched, ...). This module therefore checks every
+graded function a second time:
+
+    cases_for   the grader chooses inputs (seeded by the submission) and
+                computes the expected answers with conv_lib, here, in the
+                trusted process;
+    prepare     writes the notebook's code cells, the inputs and the harness
+                (integrity_harness.py) into a work folder;
+    run         (the caller's) runs the harness in a sandbox: it executes the
+                student's cells in a fresh process, calls each function where
+                nbgrader's test cell of it stands (after the cells before it)
+                and saves plain arrays or error names to out/;
+    judge       reads out/ back WITHOUT trusting it (regular files only, size
+                limits, no pickle, headers checked) and compares, here.
+
+A test cell that nbgrader passed but judge fails marks the submission as
+tampered (the caller decides that). Hence the rule for the cases: never
+stricter than the nbgrader checks (conv_lib.diagnose). The inputs are
+integer-valued float64 arrays with small biases, as there; the functions are
+called the way those checks call them (padding and stride by keyword, the
+rest by position); a depth mismatch is the same kind (the input deeper than
+the filters); and an expected ValueError accepts any subclass of it, as
+diagnose's isinstance does: the harness records the names of the error's
+classes ("kinds"), and the case passes if "ValueError" is among them.
+
+Messages name the function, the case number (its out/<i> file) and what was
+wrong, with shapes at most: never an input or expected value, and of what the
+harness wrote (the student's code could have written it) only an error's
+class name, and only if it is an identifier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import conv_lib
+from autograder.feedback import is_autograder_test_cell
+
+HARNESS = Path(__file__).with_name("integrity_harness.py")
+DEFAULT_CELL_SECONDS = 30
+OUT = "out"
+MISSING_FUNCTION = "function {name} is not defined in the notebook"  # as integrity_harness.MISSING_FUNCTION
+
+MAX_RESULT_BYTES = 64 * 2**20
+MAX_ERROR_BYTES = 64 * 2**10
+MAX_HEADER_BYTES = 10_000
+RTOL, ATOL = 1e-6, 1e-9
+EXPECTED_ERROR = "ValueError"
+NUMBER_KINDS, TEXT_KINDS = "biufc", "US"  # numpy dtype kinds; text arrays are saved without pickle too
+NOT_NUMBERS = "returned something that is not an array of numbers"
+ERROR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,59}")
+
+#: Each graded function's grade_id -> the grade_id of its nbgrader test cell.
+TEST_CELL = {
+    "conv_output_size": "conv_output_size_tests",
+    "corr2d": "corr2d_tests",
+    "conv2d_multi_in": "conv2d_multi_in_tests",
+    "conv2d_multi_out": "conv2d_multi_out_tests",
+    "conv_layer_params": "conv_layer_params_tests",
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call of a graded function.
+
+    grade_id: the function's solution cell (a key of TEST_CELL); function: its name.
+    args, kwargs: np.ndarray, int, float, bool or None each.
+    expected: an np.ndarray, an int, or the string "ValueError" (the call must raise it).
+    """
+
+    grade_id: str
+    function: str
+    args: tuple
+    kwargs: dict
+    expected: object
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """passed: every case of the function passed; message: "" then, else one line for the instructor."""
+
+    passed: bool
+    message: str
+
+
+# --------------------------------------------------------------------------
+# Cases: inputs chosen and answers computed here
+# --------------------------------------------------------------------------
+
+
+def rng_for(seed_text):
+    """A numpy Generator seeded by the SHA-256 of seed_text: the same text, the same cases."""
+    digest = hashlib.sha256(seed_text.encode("utf-8")).digest()
+    return np.random.default_rng(int.from_bytes(digest, "big"))
+
+
+def grid(rng, *shape):
+    """float64 array of the given shape with whole values in -3..3, like the nbgrader checks' inputs."""
+    return rng.integers(-3, 4, size=shape).astype(np.float64)
+
+
+def conv_output_size_cases(rng):
+    """(n, k, padding, stride) combinations; n random where the combination leaves it free."""
+    combos = [(3, 0, 1), (3, 1, 1), (2, 0, 2), (3, 1, 2), (5, 2, 3), (4, 0, 3), (1, 0, 1)]
+    cases = []
+    for k, padding, stride in combos:
+        n = int(rng.integers(max(k - 2 * padding, 1), 30))
+        cases.append(Case("conv_output_size", "conv_output_size", (n, k), {"padding": padding, "stride": stride},
+                          conv_lib.output_size(n, k, padding, stride)))
+    for n, k, padding, stride in [(224, 3, 1, 1), (227, 11, 0, 4)]:  # VGG, AlexNet's first layer
+        cases.append(Case("conv_output_size", "conv_output_size", (n, k), {"padding": padding, "stride": stride},
+                          conv_lib.output_size(n, k, padding, stride)))
+    return cases
+
+
+def corr2d_cases(rng):
+    """x: (H, W), k: (kH, kW); non-square, padding 0..2, stride 1..3 (some not dividing)."""
+    cases = []
+    for H, W, kH, kW, padding, stride in [
+        (5, 7, 3, 2, 0, 1),
+        (6, 5, 2, 3, 1, 1),
+        (7, 8, 3, 3, 1, 2),
+        (8, 6, 2, 4, 2, 3),
+        (9, 9, 4, 3, 0, 2),
+    ]:
+        x, k = grid(rng, H, W), grid(rng, kH, kW)
+        expected = conv_lib.corr2d(conv_lib.pad2d(x, padding), k, stride=stride)
+        cases.append(Case("corr2d", "corr2d", (x, k), {"padding": padding, "stride": stride}, expected))
+    return cases
+
+
+def conv2d_multi_in_cases(rng):
+    """x: (C_in, H, W), w: (C_in, kH, kW), b a number (left at its default once); then a depth mismatch."""
+    cases = []
+    for C_in, H, W, kH, kW, b in [
+        (1, 5, 7, 2, 3, 0.5),
+        (2, 6, 5, 3, 2, -1.5),
+        (3, 7, 8, 3, 3, None),
+        (5, 4, 6, 2, 2, 2.25),
+        (3, 6, 6, 1, 1, -3.0),
+    ]:
+        x, w = grid(rng, C_in, H, W), grid(rng, C_in, kH, kW)
+        bias = 0.0 if b is None else b
+        expected = conv_lib.conv2d_reference(x[None], w[None], np.array([bias]))[0, 0]
+        cases.append(Case("conv2d_multi_in", "conv2d_multi_in", (x, w) if b is None else (x, w, b), {}, expected))
+    depth_mismatch = (grid(rng, 3, 5, 5), grid(rng, 2, 2, 2), 0.0)  # the input deeper than the filter, as diagnose
+    cases.append(Case("conv2d_multi_in", "conv2d_multi_in", depth_mismatch, {}, EXPECTED_ERROR))
+    return cases
+
+
+def conv2d_multi_out_cases(rng):
+    """x: (C_in, H, W), w: (C_out, C_in, kH, kW), b: (C_out,); then a depth mismatch."""
+    cases = []
+    for C_in, C_out, H, W, kH, kW in [
+        (1, 4, 6, 5, 2, 2),
+        (2, 3, 5, 7, 3, 2),
+        (3, 6, 6, 6, 3, 3),
+        (4, 1, 5, 4, 2, 3),
+        (2, 2, 4, 5, 1, 1),
+    ]:
+        x, w = grid(rng, C_in, H, W), grid(rng, C_out, C_in, kH, kW)
+        b = rng.integers(-3, 3, size=C_out) + 0.5
+        expected = conv_lib.conv2d_reference(x[None], w, b)[0]
+        cases.append(Case("conv2d_multi_out", "conv2d_multi_out", (x, w, b), {}, expected))
+    depth_mismatch = (grid(rng, 3, 4, 4), grid(rng, 2, 2, 2, 2), np.zeros(2))
+    cases.append(Case("conv2d_multi_out", "conv2d_multi_out", depth_mismatch, {}, EXPECTED_ERROR))
+    return cases
+
+
+def conv_layer_params_cases(rng):
+    """(c_in, c_out, k): VGG16 layers, a 1x1 layer, and random small layers."""
+    layers = [(3, 64, 3), (64, 128, 3), (512, 512, 3), (64, 32, 1)]
+    layers += [(int(rng.integers(1, 17)), int(rng.integers(1, 65)), int(rng.choice([1, 3, 5, 7]))) for _ in range(2)]
+    return [Case("conv_layer_params", "conv_layer_params", (c_in, c_out, k), {}, c_out * (c_in * k * k + 1))
+            for c_in, c_out, k in layers]
+
+
+CASE_BUILDERS = {
+    "01_single_channel": (conv_output_size_cases, corr2d_cases),
+    "02_multi_channel": (conv2d_multi_in_cases,),
+    "03_many_filters": (conv2d_multi_out_cases, conv_layer_params_cases),
+}
+
+
+def cases_for(assignment, seed_text):
+    """The cases of an assignment, the same for the same seed_text; [] for an assignment without checks."""
+    rng = rng_for(seed_text)
+    return [case for build in CASE_BUILDERS.get(assignment, ()) for case in build(rng)]
+
+
+# --------------------------------------------------------------------------
+# Preparing the work folder
+# --------------------------------------------------------------------------
+
+
+def cell_source(cell):
+    source = cell.get("source", "")
+    return source if isinstance(source, str) else "".join(source)
+
+
+def teaching_cells(reference):
+    """{cell id: source} of the reference (source) notebook's code cells that
+    nbgrader does not mark: the course's own demonstrations and pictures."""
+    if reference is None:
+        return {}
+    return {
+        cell.get("id"): cell_source(cell)
+        for cell in reference.cells
+        if cell.get("cell_type") == "code" and not cell.get("metadata", {}).get("nbgrader") and cell.get("id")
+    }
+
+
+def harness_cells(notebook, reference=None):
+    """Every code cell's source, in order, except nbgrader's autograder test cells.
+
+    reference: the assignment's source notebook, or None. With it, the quick
+    pass: a teaching cell the student left exactly as the course wrote it (same
+    id, same source, no nbgrader metadata) is replaced by an empty cell, which
+    keeps every position but skips its pictures. Graded functions rarely need
+    those cells; when a function fails the quick pass, `check` runs the full one.
+    """
+    unchanged = teaching_cells(reference)
+    sources = []
+    for cell in notebook.cells:
+        if cell.get("cell_type") == "code" and not is_autograder_test_cell(cell):
+            source = cell_source(cell)
+            skip = not cell.get("metadata", {}).get("nbgrader") and unchanged.get(cell.get("id")) == source
+            sources.append("" if skip else source)
+    return sources
+
+
+def cells_before_test_cells(notebook):
+    """{test cell grade_id: how many harness cells come before it}: where nbgrader calls the function.
+
+    The harness calls a function's cases at that point, as nbgrader's test cell
+    does, so that a later cell rebinding the name (`from conv_lib import corr2d`)
+    does not make an honest notebook look tampered.
+    """
+    positions, count = {}, 0
+    for cell in notebook.cells:
+        if is_autograder_test_cell(cell):
+            positions.setdefault(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id"), count)
+        elif cell.get("cell_type") == "code":
+            count += 1
+    return positions
+
+
+def encode_argument(value, arrays):
+    """{"array": name} (the array added to `arrays`) or {"value": value} for a JSON number, bool or None."""
+    if isinstance(value, np.ndarray):
+        name = f"a{len(arrays)}"
+        arrays[name] = value
+        return {"array": name}
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (bool, int, float)):
+        return {"value": value}
+    raise TypeError(f"a case argument must be an array, a number, a bool or None, not {type(value).__name__}")
+
+
+def encode_cases(cases, positions):
+    """(cases.json's list, {array name: array}) for the harness.
+
+    positions: cells_before_test_cells of the notebook; a case whose test cell is
+    not in the notebook is called after all cells.
+    """
+    arrays = {}
+    encoded = [
+        {
+            "index": index,
+            "function": case.function,
+            "args": [encode_argument(value, arrays) for value in case.args],
+            "kwargs": {key: encode_argument(value, arrays) for key, value in case.kwargs.items()},
+        }
+        | ({"after_cell": positions[TEST_CELL[case.grade_id]]} if TEST_CELL[case.grade_id] in positions else {})
+        for index, case in enumerate(cases)
+    ]
+    return encoded, arrays
+
+
+def prepare(workdir, notebook, cases, cell_seconds=DEFAULT_CELL_SECONDS, reference=None):
+    """Write cells.json, cases.json, inputs.npz and integrity_harness.py into workdir (emptying out/).
+
+    Returns the argv to run with cwd=workdir; its paths are relative to workdir,
+    so the folder may appear elsewhere inside the sandbox.
+    """
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(workdir / OUT, ignore_errors=True)  # never judge an earlier run's results
+    (workdir / OUT).mkdir()
+    encoded, arrays = encode_cases(cases, cells_before_test_cells(notebook))
+    (workdir / "cells.json").write_text(json.dumps(harness_cells(notebook, reference)), encoding="utf-8")
+    (workdir / "cases.json").write_text(json.dumps(encoded), encoding="utf-8")
+    np.savez(workdir / "inputs.npz", **arrays)
+    shutil.copyfile(HARNESS, workdir / HARNESS.name)
+    return [sys.executable, HARNESS.name, ".", str(cell_seconds)]
+
+
+# --------------------------------------------------------------------------
+# Reading out/ back, trusting nothing
+# --------------------------------------------------------------------------
+
+
+class Unreadable(Exception):
+    """A result file that is not a plain .npy of numbers or a small JSON error record."""
+
+
+@contextmanager
+def open_out_dir(workdir):
+    """A descriptor of workdir/out (None if it is missing or not a real directory)."""
+    try:
+        fd = os.open(Path(workdir) / OUT, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        yield None
+        return
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def read_small_file(dir_fd, name, limit):
+    """The bytes of the regular file `name` in dir_fd, or None if there is none.
+
+    Raises Unreadable for a symlink, a FIFO, a device or anything over `limit` bytes.
+    """
+    if dir_fd is None:
+        return None
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise Unreadable(f"{name} cannot be opened as a plain file ({type(error).__name__})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise Unreadable(f"{name} is not a regular file")
+        if info.st_size > limit:
+            raise Unreadable(f"{name} is larger than {limit} bytes")
+        with os.fdopen(os.dup(fd), "rb") as file:
+            data = file.read(limit + 1)
+        if len(data) > limit:
+            raise Unreadable(f"{name} is larger than {limit} bytes")
+        return data
+    finally:
+        os.close(fd)
+
+
+def npy_header(data):
+    """(shape, dtype) from a .npy file's header, checking that the data that follows has exactly that size."""
+    stream = io.BytesIO(data)
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(stream, max_header_size=MAX_HEADER_BYTES)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(stream, max_header_size=MAX_HEADER_BYTES)
+    else:
+        raise Unreadable("the .npy format version is neither 1 nor 2")
+    if dtype.hasobject or dtype.kind not in NUMBER_KINDS + TEXT_KINDS:
+        raise Unreadable(f"the .npy file holds neither numbers nor text (dtype kind {dtype.kind!r})")
+    if math.prod(shape) * dtype.itemsize != len(data) - stream.tell():
+        raise Unreadable("the .npy header does not match the file's size")
+    return shape, dtype
+
+
+def load_npy(data):
+    """The array of a .npy file's bytes: header checked first, then np.load without pickle."""
+    try:
+        npy_header(data)
+        array = np.load(io.BytesIO(data), allow_pickle=False)
+    except Unreadable:
+        raise
+    except Exception as error:
+        raise Unreadable(f"not a valid .npy file ({type(error).__name__})") from None
+    if not isinstance(array, np.ndarray):
+        raise Unreadable("not a single array")
+    return array
+
+
+def load_error(data):
+    """(error name, kinds, message) from a JSON error record; a name that is no identifier is replaced."""
+    try:
+        record = json.loads(data.decode("utf-8"))
+    except Exception as error:
+        raise Unreadable(f"the error record is not valid JSON ({type(error).__name__})") from None
+    if not isinstance(record, dict):
+        raise Unreadable("the error record is not a JSON object")
+
+    def name(value):
+        return value if isinstance(value, str) and ERROR_NAME.fullmatch(value) else "an error without a valid name"
+
+    kinds = record.get("kinds")
+    kinds = tuple(name(kind) for kind in kinds[:64]) if isinstance(kinds, list) else ()
+    message = record.get("message")
+    return name(record.get("error")), kinds, message if isinstance(message, str) else ""
+
+
+def read_outcome(dir_fd, index):
+    """("result", ndarray), ("error", (name, kinds, message)) or ("missing", None) for case `index`."""
+    npy = read_small_file(dir_fd, f"{index}.npy", MAX_RESULT_BYTES)
+    error = read_small_file(dir_fd, f"{index}.json", MAX_ERROR_BYTES)
+    if npy is not None and error is not None:
+        raise Unreadable("both a result and an error were written")
+    if npy is not None:
+        return "result", load_npy(npy)
+    if error is not None:
+        return "error", load_error(error)
+    return "missing", None
+
+
+# --------------------------------------------------------------------------
+# Judging
+# --------------------------------------------------------------------------
+
+
+def shape_text(shape):
+    """"(3, 4)"; for many axes just how many (a shape is all a message may show of an array)."""
+    return str(tuple(int(n) for n in shape)) if len(shape) <= 6 else f"with {len(shape)} axes"
+
+
+def array_problem(result, expected):
+    """What is wrong with an array result (expected: ndarray), or ""."""
+    if result.shape != expected.shape:
+        return f"returned shape {shape_text(result.shape)}, expected {shape_text(expected.shape)}"
+    with np.errstate(all="ignore"):
+        if not np.allclose(result.astype(np.complex128 if result.dtype.kind == "c" else np.float64),
+                           expected.astype(np.float64), rtol=RTOL, atol=ATOL):
+            return f"returned wrong values (the shape {shape_text(expected.shape)} is right)"
+    return ""
+
+
+def number_problem(result, expected):
+    """What is wrong with a number result (expected: int), or "". A bool is not a number here."""
+    if result.shape != ():
+        return f"returned an array of shape {shape_text(result.shape)}, expected one number"
+    if result.dtype.kind not in "iuf":
+        return f"returned a {'bool' if result.dtype.kind == 'b' else 'non-real value'}, expected a whole number"
+    value = result.item()
+    if not (math.isfinite(value) and value == expected):
+        return "returned a wrong number"
+    return ""
+
+
+def expects_error(case):
+    """Must the case's call raise ValueError? (A string expected; arrays never compare to strings.)"""
+    return isinstance(case.expected, str) and case.expected == EXPECTED_ERROR
+
+
+def error_problem(name, kinds, message, case):
+    """What an error outcome means for the case, or "" when it was the expected ValueError."""
+    if expects_error(case) and (name == EXPECTED_ERROR or EXPECTED_ERROR in kinds):
+        return ""
+    if name == "NameError" and message == MISSING_FUNCTION.format(name=case.function):
+        return f"could not be called: {case.function} is not defined in the notebook (renamed, or its cell failed?)"
+    if name == "NotAnArray":
+        return NOT_NUMBERS
+    if name == "SoftTimeout":
+        return "did not return within the time limit"
+    return f"raised {name}" + (f", expected {EXPECTED_ERROR}" if expects_error(case) else "")
+
+
+def case_problem(outcome, case):
+    """"" when the outcome is the expected one, else what went wrong (no values)."""
+    kind, value = outcome
+    if kind == "missing":
+        return "gave no result (the process stopped early)"
+    if kind == "error":
+        return error_problem(*value, case)
+    if expects_error(case):
+        return f"returned a result, expected {EXPECTED_ERROR} (the filters' depth differs from the input's channels)"
+    if value.dtype.kind not in NUMBER_KINDS:
+        return NOT_NUMBERS
+    if isinstance(case.expected, np.ndarray):
+        return array_problem(value, case.expected)
+    return number_problem(value, case.expected)
+
+
+def judge_case(dir_fd, index, case):
+    """"" if case `index` passed, else the instructor's message "function: case i ..."."""
+    try:
+        problem = case_problem(read_outcome(dir_fd, index), case)
+    except Unreadable as error:
+        problem = f"left an unusable result ({error})"
+    except Exception as error:  # never let a crafted file crash the grader
+        problem = f"left a result that could not be judged ({type(error).__name__})"
+    return f"{case.function}: case {index} {problem}" if problem else ""
+
+
+def judge(workdir, cases):
+    """{test cell grade_id: CheckResult}: a test cell passes iff every case of its function passed.
+
+    The message is the first failing case's, plus how many more cases failed.
+    """
+    problems = {TEST_CELL[case.grade_id]: [] for case in cases}
+    with open_out_dir(workdir) as dir_fd:
+        for index, case in enumerate(cases):
+            problem = judge_case(dir_fd, index, case)
+            if problem:
+                problems[TEST_CELL[case.grade_id]].append(problem)
+    return {cell: verdict(found) for cell, found in problems.items()}
+
+
+def verdict(problems):
+    if not problems:
+        return CheckResult(True, "")
+    more = len(problems) - 1
+    return CheckResult(False, problems[0] + (f" (and {more} more failing case{'s' * (more > 1)})" if more else ""))
+
+
+def check(notebook, assignment, seed_text, workdir, run, cell_seconds=DEFAULT_CELL_SECONDS, reference=None):
+    """Prepare workdir, run the harness with `run(argv, workdir)`, judge what it left.
+
+    run: the caller's sandbox runner, run with cwd=workdir; it may raise
+    subprocess.TimeoutExpired, and then what the harness wrote so far is judged
+    (any other error of `run` is the caller's and propagates).
+    reference: the source notebook; given, a quick pass skips the unchanged
+    teaching cells first, and only if a function fails there are all cells
+    run again (so a failure always comes from the full notebook).
+    Returns {} for an assignment without checks.
+    """
+    cases = cases_for(assignment, seed_text)
+    if not cases:
+        return {}
+    workdir = Path(workdir)
+    passes = [reference, None] if reference is not None else [None]
+    for skip_from in passes:
+        argv = prepare(workdir, notebook, cases, cell_seconds, reference=skip_from)
+        try:
+            run(argv, workdir)
+        except subprocess.TimeoutExpired:
+            pass
+        verdicts = judge(workdir, cases)
+        if all(result.passed for result in verdicts.values()):
+            break
+    return verdicts

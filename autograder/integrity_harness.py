@@ -1,0 +1,326 @@
+"""Run a student's notebook code and call its graded functions on the grader's inputs.
+
+This script is copied ALONE into a folder and run there in a sandbox by
+autograder/integrity.py; it imports only the standard library, numpy and
+IPython (never the `autograder` package). Usage:
+
+    python integrity_harness.py WORKDIR [CELL_SECONDS]
+
+WORKDIR holds what autograder/integrity.py `prepare` wrote:
+
+    cells.json    the notebook's code cells (sources, in order), test cells left out
+    cases.json    [{"index": i, "function": name, "args": [...], "kwargs": {...},
+                    "after_cell": n}, ...]; each argument is {"array": "a3"} (an
+                  array of inputs.npz) or {"value": <JSON number, bool or null>};
+                  after_cell (optional, default: all cells) is how many cells run
+                  before the case is called: where nbgrader's test cell of the
+                  function stood, so a later cell that rebinds the name changes nothing
+    inputs.npz    the input arrays
+
+It runs every cell in order in one IPython InteractiveShell (so `%matplotlib
+inline` and other magics work; a cell's error is recorded and the next cell
+runs), calls each case's function once its after_cell cells have run, and
+writes, as soon as the case is done,
+
+    out/<i>.npy   the result, np.save(np.asarray(result), allow_pickle=False)
+    out/<i>.json  {"error": name, "kinds": [names of its classes], "message": ...}
+                  when the call raised, the function is missing, or the result
+                  is not an array of numbers ("NotAnArray")
+
+The student's stdout and stderr go to WORKDIR/student_output.txt and each
+cell's outcome to WORKDIR/cell_status.json. Every cell and every call gets a
+soft time limit (CELL_SECONDS, default 30) from signal.setitimer; stopping
+code that never returns to Python (a long C loop) is the sandbox's job.
+
+Nothing here defends against the student's code, which runs in this same
+process and can rewrite any of it: the grader trusts nothing this script
+writes and checks every file it reads back.
+"""
+
+import os
+
+# Before anything (a notebook cell, IPython) can import matplotlib.
+os.environ["MPLBACKEND"] = "Agg"
+
+import json  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import traceback  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
+from traitlets.config import Config  # noqa: E402
+
+DEFAULT_CELL_SECONDS = 30.0
+STUDENT_OUTPUT = "student_output.txt"
+CELL_STATUS = "cell_status.json"
+OUT = "out"
+#: The message of a case whose function the notebook does not define
+#: (autograder/integrity.py recognises it).
+MISSING_FUNCTION = "function {name} is not defined in the notebook"
+#: The error name recorded when a result cannot be saved as an array of numbers.
+NOT_AN_ARRAY = "NotAnArray"
+MESSAGE_CHARACTERS = 300
+MAX_KINDS = 32
+
+
+class SoftTimeout(BaseException):
+    """Raised inside a cell or a call that ran past the soft time limit.
+
+    A BaseException, so that a student's `except Exception:` does not swallow it;
+    IPython still catches it and records it as the cell's error.
+    """
+
+
+# --------------------------------------------------------------------------
+# Time limit and output
+# --------------------------------------------------------------------------
+
+
+def _raise_soft_timeout(signum, frame):
+    raise SoftTimeout("stopped by the soft time limit")
+
+
+@contextmanager
+def soft_time_limit(seconds):
+    """Raise SoftTimeout in the block's code once `seconds` (wall clock) have passed.
+
+    The alarm may fire just as the block ends: callers catch SoftTimeout around the `with`.
+    """
+    previous = signal.signal(signal.SIGALRM, _raise_soft_timeout)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def redirect_student_io(path):
+    """Send file descriptors 1 and 2, and sys.stdout/sys.stderr, to `path`; read stdin from /dev/null.
+
+    Descriptors, not only the Python objects, so that output of C code and
+    child processes lands there too; an input() call meets end of file
+    instead of waiting. Returns a text file on the original stderr, for the
+    harness's own messages.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    stdin = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(stdin, 0)
+    os.close(stdin)
+    original_stderr = os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8", errors="replace")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+    sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+    return original_stderr
+
+
+# --------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------
+
+
+def write_atomically(path, write):
+    """Call write(binary_file) on a temporary file, then rename it to `path`,
+    so that a process killed halfway leaves no half-written result."""
+    temporary = path.with_name(path.name + ".partial")
+    with open(temporary, "wb") as file:
+        write(file)
+    os.replace(temporary, path)
+
+
+def write_json(path, value):
+    write_atomically(path, lambda file: file.write(json.dumps(value).encode("utf-8")))
+
+
+def read_inputs(workdir):
+    """cells: list of str; cases: list of dict; inputs: {name: ndarray} from inputs.npz."""
+    cells = json.loads((workdir / "cells.json").read_text(encoding="utf-8"))
+    cases = json.loads((workdir / "cases.json").read_text(encoding="utf-8"))
+    with np.load(workdir / "inputs.npz", allow_pickle=False) as npz:
+        inputs = {name: npz[name] for name in npz.files}
+    if not isinstance(cells, list) or not all(isinstance(source, str) for source in cells):
+        raise ValueError("cells.json must hold a list of cell sources (strings)")
+    if not isinstance(cases, list) or not all(isinstance(case, dict) for case in cases):
+        raise ValueError("cases.json must hold a list of cases (objects)")
+    return cells, cases, inputs
+
+
+# --------------------------------------------------------------------------
+# Running the cells
+# --------------------------------------------------------------------------
+
+
+class HarnessShell(InteractiveShell):
+    """IPython's shell without a GUI event loop: `%matplotlib inline` needs none
+    (the base class refuses every enable_gui call, even the inline backend's)."""
+
+    def enable_gui(self, gui=None):
+        if gui is not None:
+            print(f"The integrity check has no GUI: %matplotlib {gui} draws nothing here.")
+
+
+def make_shell(workdir):
+    """A fresh IPython shell that keeps no history on disk."""
+    os.environ.setdefault("IPYTHONDIR", str(workdir / ".ipython"))
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    config.InteractiveShell.colors = "nocolor"
+    return HarnessShell.instance(config=config)
+
+
+def run_cell(shell, source, seconds):
+    """Run one cell; return its outcome: "ok", "error: <Name>" or "stopped by the soft time limit"."""
+    try:
+        with soft_time_limit(seconds):
+            result = shell.run_cell(source, store_history=False)
+    except SoftTimeout:
+        return f"stopped by the soft time limit ({seconds:g} s)"
+    error = result.error_before_exec or result.error_in_exec
+    if isinstance(error, SoftTimeout):
+        return f"stopped by the soft time limit ({seconds:g} s)"
+    return "ok" if error is None else f"error: {type(error).__name__}"
+
+
+def cases_by_cell(cases, cell_count):
+    """{n: the cases to call once n cells have run}; n is clamped to 0..cell_count."""
+    due = {}
+    for case in cases:
+        after = case.get("after_cell")
+        after = cell_count if not isinstance(after, int) else min(max(after, 0), cell_count)
+        due.setdefault(after, []).append(case)
+    return due
+
+
+def run_notebook(shell, cells, cases, inputs, workdir, seconds):
+    """Run every cell in order, whatever the earlier ones did, recording each outcome
+    as it comes; call each case as soon as the cells before its test cell have run."""
+    due = cases_by_cell(cases, len(cells))
+    outcomes = []
+    run_cases(shell, due.get(0, []), inputs, workdir / OUT, seconds)
+    for number, source in enumerate(cells, start=1):
+        outcomes.append(run_cell(shell, source, seconds))
+        write_json(workdir / CELL_STATUS, outcomes)
+        run_cases(shell, due.get(number, []), inputs, workdir / OUT, seconds)
+
+
+# --------------------------------------------------------------------------
+# Calling the graded functions
+# --------------------------------------------------------------------------
+
+
+def error_record(error):
+    """{"error": class name, "kinds": names of its classes (MRO), "message": first line, cut}."""
+    kind = type(error)
+    try:
+        text = str(error)
+    except BaseException:  # a student's exception whose __str__ fails
+        text = ""
+    lines = text[:MESSAGE_CHARACTERS].splitlines()
+    return {
+        "error": kind.__name__,
+        "kinds": [cls.__name__ for cls in kind.__mro__][:MAX_KINDS],
+        "message": lines[0] if lines else "",
+    }
+
+
+def argument(spec, inputs):
+    """One argument of a case: a fresh copy of an input array, or a JSON value."""
+    if "array" in spec:
+        return inputs[spec["array"]].copy()  # a copy, so in-place changes stay in their call
+    return spec["value"]
+
+
+def not_an_array(error):
+    """The error record of a result that cannot be saved as an array of numbers."""
+    return error_record(error) | {"error": NOT_AN_ARRAY, "kinds": [NOT_AN_ARRAY]}
+
+
+def call_case(namespace, case, inputs, seconds):
+    """Call the case's function and turn its result into an array, each under the soft time limit
+    (a result's __array__ is student code too). Returns ("result", ndarray) or ("error", record)."""
+    name = case["function"]
+    function = namespace.get(name)
+    if not callable(function):
+        return "error", {"error": "NameError", "kinds": ["NameError", "Exception"],
+                         "message": MISSING_FUNCTION.format(name=name)}
+    args = [argument(spec, inputs) for spec in case.get("args", [])]
+    kwargs = {key: argument(spec, inputs) for key, spec in case.get("kwargs", {}).items()}
+    try:
+        with soft_time_limit(seconds):
+            result = function(*args, **kwargs)
+    except BaseException as error:  # SoftTimeout and SystemExit included: all are the case's outcome
+        return "error", error_record(error)
+    try:
+        with soft_time_limit(seconds):
+            return "result", as_number_array(result)
+    except BaseException as error:
+        return "error", not_an_array(error)
+
+
+def as_number_array(result):
+    """np.asarray(result); raise TypeError when that does not give an array numpy can save without pickle."""
+    if result is None:
+        raise TypeError("the function returned None")
+    array = np.asarray(result)
+    if array.dtype.hasobject:
+        raise TypeError(f"the result is not an array of numbers (an array of Python objects made from {type(result).__name__})")
+    return array
+
+
+def write_outcome(out_dir, index, outcome):
+    """Write out/<index>.npy for a result array, out/<index>.json for an error (or an unsavable result)."""
+    kind, value = outcome
+    if kind == "result":
+        try:
+            write_atomically(out_dir / f"{index}.npy", lambda file: np.save(file, value, allow_pickle=False))
+            return
+        except BaseException as error:
+            value = not_an_array(error)
+    write_json(out_dir / f"{index}.json", value)
+
+
+def run_cases(shell, cases, inputs, out_dir, seconds):
+    """Call each case's function as the namespace holds it now; write each outcome at once."""
+    for case in cases:
+        write_outcome(out_dir, int(case["index"]), call_case(shell.user_ns, case, inputs, seconds))
+
+
+# --------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------
+
+
+def parse_arguments(argv):
+    """(workdir, cell_seconds) from [script, WORKDIR, CELL_SECONDS?]."""
+    if len(argv) not in (2, 3):
+        raise SystemExit(f"usage: python {Path(argv[0]).name} WORKDIR [CELL_SECONDS]")
+    seconds = float(argv[2]) if len(argv) == 3 else DEFAULT_CELL_SECONDS
+    if not seconds > 0:
+        raise SystemExit(f"CELL_SECONDS must be a positive number of seconds, got {argv[2]!r}")
+    return Path(argv[1]).resolve(), seconds
+
+
+def main(argv):
+    workdir, seconds = parse_arguments(argv)
+    cells, cases, inputs = read_inputs(workdir)
+    out_dir = workdir / OUT
+    out_dir.mkdir(exist_ok=True)
+    harness_stderr = redirect_student_io(workdir / STUDENT_OUTPUT)
+    try:
+        run_notebook(make_shell(workdir), cells, cases, inputs, workdir, seconds)
+    except BaseException:
+        # The harness itself failed (or was stopped): say so where the caller sees it.
+        traceback.print_exc(file=harness_stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,182 @@
+"""The parent's side of grading: the course gradebook, the CSVs, the summary.
+
+Only the parent process writes the course gradebook (nbgrader's sqlite file):
+the workers send their results here. The scores in grades.csv and tests.csv
+are then read back from that gradebook with nbgrader's `Gradebook` API, so
+they include what a person graded by hand in the formgrader, and a re-run
+never overwrites those manual scores.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+COURSE_ID = "conv-channels"
+
+GRADE_COLUMNS = ["student_id", "assignment", "score", "max_score", "auto_score", "manual_score", "status"]
+TEST_COLUMNS = ["student_id", "assignment", "grade_id", "points", "max_points", "message"]
+STATUSES = ["ok", "needs_manual_grade", "tampered", "timeout", "error", "invalid", "missing"]
+
+
+@dataclass
+class Row:
+    """One line of grades.csv, with the tests.csv lines of that submission."""
+
+    student_id: str
+    assignment: str
+    score: float
+    max_score: float
+    auto_score: float
+    manual_score: float
+    status: str
+    message: str = ""
+    tests: list = None  # [(grade_id, points, max_points, message)]
+
+
+def record(gradebook, graded, kinds):
+    """Write one worker result into the course gradebook.
+
+    graded: the worker's dict (student_id, assignment, status, cells);
+    kinds: {grade_id: (kind, points)}. Autograded cells get the worker's
+    points (0 when the notebook did not run). Written answers get what
+    nbgrader's autograde decided (an answer left blank scores 0 at once; any
+    other waits for a person) but keep any manual score a person already
+    gave: a re-run never undoes manual grading.
+    """
+    student, assignment = graded["student_id"], graded["assignment"]
+    gradebook.update_or_create_student(student)
+    submission = gradebook.update_or_create_submission(assignment, student)
+    cells = {cell["grade_id"]: cell for cell in graded["cells"]}
+    for notebook in submission.notebooks:
+        for grade in notebook.grades:
+            kind = kinds.get(grade.name, ("test", 0))[0]
+            cell = cells.get(grade.name, {"points": 0.0, "needs_manual_grade": False})
+            if kind == "test":
+                grade.auto_score = float(cell["points"])
+                grade.needs_manual_grade = False
+            else:
+                grade.auto_score = None if cell["needs_manual_grade"] else float(cell["points"])
+                grade.needs_manual_grade = cell["needs_manual_grade"] and grade.manual_score is None
+    gradebook.db.commit()
+
+
+def record_failure(gradebook, student, assignment, kinds):
+    """A submission that could not be graded scores 0 on its autograded cells
+    (manual scores of written answers stay)."""
+    record(gradebook, {"student_id": student, "assignment": assignment, "cells": [], "status": "invalid"}, kinds)
+
+
+def read_row(gradebook, student, assignment, status, message, kinds, messages):
+    """The grades.csv row of one submission, from the course gradebook.
+
+    kinds: {grade_id: (kind, points)}; messages: {grade_id: first failing line}.
+    """
+    submission = gradebook.find_submission(assignment, student)
+    grades = {grade.name: grade for notebook in submission.notebooks for grade in notebook.grades}
+    auto = manual = maximum = 0.0
+    waiting = False
+    tests = []
+    for grade_id, (kind, max_points) in kinds.items():
+        grade = grades.get(grade_id)
+        score = float(grade.score or 0.0) if grade is not None else 0.0
+        maximum += max_points
+        if kind == "test":
+            auto += score
+            tests.append((grade_id, score, max_points, messages.get(grade_id, "")))
+        else:
+            manual += score
+            waiting = waiting or (grade is not None and grade.needs_manual_grade)
+    if status == "ok" and waiting:
+        status = "needs_manual_grade"
+    return Row(student, assignment, auto + manual, maximum, auto, manual, status, message, tests)
+
+
+def empty_row(student, assignment, status, message, kinds):
+    """A row for a submission with nothing in the gradebook (unknown assignment)."""
+    maximum = sum(points for _, points in kinds.values())
+    tests = [(grade_id, 0.0, points, "") for grade_id, (kind, points) in kinds.items() if kind == "test"]
+    return Row(student, assignment, 0.0, maximum, 0.0, 0.0, status, message, tests)
+
+
+def number(value):
+    """Points as the CSVs print them: 4, 2.5."""
+    return f"{value:g}"
+
+
+def write_csvs(rows, out):
+    """OUT/grades.csv and OUT/tests.csv, sorted by student and assignment."""
+    rows = sorted(rows, key=lambda row: (row.student_id, row.assignment))
+    with open(Path(out) / "grades.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(GRADE_COLUMNS)
+        for row in rows:
+            writer.writerow([row.student_id, row.assignment, number(row.score), number(row.max_score),
+                             number(row.auto_score), number(row.manual_score), row.status])
+    with open(Path(out) / "tests.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(TEST_COLUMNS)
+        for row in rows:
+            for grade_id, points, max_points, message in row.tests or []:
+                writer.writerow([row.student_id, row.assignment, grade_id, number(points), number(max_points), message])
+
+
+def read_statuses(out):
+    """{(student, assignment): (status, "")} from an earlier grades.csv."""
+    path = Path(out) / "grades.csv"
+    if not path.exists():
+        return {}
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {(line["student_id"], line["assignment"]): line["status"] for line in csv.DictReader(handle)}
+
+
+def read_test_messages(out):
+    """{(student, assignment): {grade_id: message}} from an earlier tests.csv."""
+    path = Path(out) / "tests.csv"
+    messages = {}
+    if path.exists():
+        with open(path, newline="", encoding="utf-8") as handle:
+            for line in csv.DictReader(handle):
+                messages.setdefault((line["student_id"], line["assignment"]), {})[line["grade_id"]] = line["message"]
+    return messages
+
+
+CODE = re.compile(r"^\[([a-z0-9-]+)\]")
+
+
+def summary(rows, notes=()):
+    """The text printed at the end of a run."""
+    lines = [f"graded {len(rows)} submission(s) of {len({row.student_id for row in rows})} student(s)"]
+    scored = [row for row in rows if row.max_score > 0]
+    if scored:
+        mean = sum(row.score / row.max_score for row in scored) / len(scored)
+        lines.append(f"mean score: {100 * mean:.1f}% of the points")
+    counts = Counter(row.status for row in rows)
+    lines.append("status: " + ", ".join(f"{status} {counts[status]}" for status in STATUSES if counts[status]))
+    codes = Counter(
+        match.group(1)
+        for row in rows for _, _, _, message in row.tests or []
+        for match in [CODE.match(message)] if match
+    )
+    if codes:
+        lines.append("most common misconceptions: " + ", ".join(f"[{code}] {n}" for code, n in codes.most_common(5)))
+    problems = [row for row in rows if row.status not in ("ok", "needs_manual_grade", "missing")]
+    for row in problems:
+        lines.append(f"  {row.student_id}/{row.assignment}: {row.status}: {row.message}")
+    lines += [f"  note: {line}" for line in notes]
+    return "\n".join(lines)
+
+
+def problem_page(row):
+    """A feedback page for a submission nbgrader could not grade."""
+    title = html.escape(f"{row.assignment}: {row.student_id}")
+    return (
+        "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>" + title + "</title></head><body>\n"
+        f"<h1>{title}</h1>\n<p>Status: <b>{html.escape(row.status)}</b>. Score: {number(row.score)} / "
+        f"{number(row.max_score)}.</p>\n<p>{html.escape(row.message or 'No notebook was graded.')}</p>\n"
+        "</body></html>\n"
+    )

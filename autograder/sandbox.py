@@ -1,0 +1,290 @@
+"""Where student code runs: a bubblewrap sandbox with OS resource limits.
+
+Everything a submission executes (its notebook kernel, and the independent
+integrity check) runs through `wrap()`:
+
+    bwrap                      new mount, PID, network, IPC and UTS namespaces:
+                               the file system is rebuilt from read-only
+                               pieces (the system, this Python, conv_lib) plus
+                               ONE writable scratch folder; no network at all
+                               (only a loopback that is down); other processes
+                               are invisible; the sandbox dies with the grader
+      setpriv                  drop to a dedicated unprivileged user id (one
+                               per grading worker), no capabilities, no new
+                               privileges
+        prlimit                rlimits: address space (--memory), CPU seconds,
+                               processes (fork bombs), file size, open files
+          python ...           the kernel or the check
+
+Why bubblewrap: it is a small, audited Debian package (`bubblewrap`) that
+builds the sandbox from Linux namespaces without a daemon, so it works on a
+plain Debian machine and in CI, where no container engine runs. rlimits are
+set by util-linux's `prlimit` and `setpriv`, present on every Debian.
+
+What the sandbox cannot see: the repository (solutions/, the gradebook, the
+autograder, the other students' files), the grader's temporary folders, the
+grader's environment variables. The kernel talks to the grader over ZeroMQ
+`ipc` sockets (Unix socket files in the scratch folder), which work without
+any network.
+
+Run as root (CI, a grading server), the sandbox switches to user ids
+`UID_BASE + worker`; run as an ordinary user, bwrap maps the user into a new
+user namespace instead, and the process limit then counts that user's own
+processes too.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import conv_lib
+
+UID_BASE = 61000
+"""User ids UID_BASE, UID_BASE + 1, ... run the sandboxes of workers 0, 1, ...
+(when the grader runs as root). Nothing else on the machine should use them."""
+
+SYSTEM_PATHS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The OS limits of one sandbox.
+
+    memory_mb: address-space limit of each process (RLIMIT_AS);
+    cpu_seconds: CPU time of each process (RLIMIT_CPU), then SIGXCPU/SIGKILL;
+    processes: processes and threads of the sandbox's user (RLIMIT_NPROC);
+    file_mb: largest file it may write (RLIMIT_FSIZE);
+    open_files: file descriptors (RLIMIT_NOFILE).
+    """
+
+    memory_mb: int = 2048
+    cpu_seconds: int = 600
+    processes: int = 48
+    file_mb: int = 64
+    open_files: int = 256
+
+
+class SandboxUnavailable(RuntimeError):
+    """The machine cannot build the sandbox; the grader refuses to run student code."""
+
+
+def missing_tools():
+    """Names of the commands the sandbox needs and this machine lacks."""
+    return [tool for tool in ("bwrap", "setpriv", "prlimit") if shutil.which(tool) is None]
+
+
+def check_available():
+    """Raise SandboxUnavailable, saying how to fix it, unless a trivial sandbox runs."""
+    missing = missing_tools()
+    if missing:
+        raise SandboxUnavailable(
+            f"the sandbox for student code needs {', '.join(missing)}, missing on this machine: "
+            "install Debian's packages bubblewrap and util-linux (`apt-get install bubblewrap`; "
+            "CI's .ci/run does it)"
+        )
+    scratch = make_scratch(tempfile.mkdtemp(prefix="conv-course-check-"), UID_BASE)
+    argv = wrap([sys.executable, "-c", "import numpy, conv_lib"], scratch=scratch, sandbox_user=UID_BASE)
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd="/")
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise SandboxUnavailable(f"the sandbox for student code does not start: {error}") from error
+    finally:
+        remove_scratch(scratch)
+    if done.returncode != 0:
+        raise SandboxUnavailable(
+            "the sandbox for student code does not start (bwrap needs user namespaces, "
+            f"or root): {done.stderr.strip()[-400:]}"
+        )
+
+
+def readable_paths():
+    """Folders the sandbox sees read-only: the system, this Python and its
+    packages, and conv_lib's own folder (an editable install points into the
+    repository; only the package folder is shown, not its neighbours)."""
+    paths = [Path(p) for p in SYSTEM_PATHS]
+    paths += [Path(sys.base_prefix), Path(sys.prefix), Path(conv_lib.__file__).parent]
+    seen, result = set(), []
+    for path in paths:
+        if path.exists() and str(path) not in seen:
+            seen.add(str(path))
+            result.append(path)
+    return result
+
+
+def _bind_options(paths, bind="--ro-bind", created=None):
+    """bwrap options showing paths at their own place (read-only by default).
+    The folders leading to them are created world-traversable (bwrap would
+    otherwise make them 0700, locking the sandbox user out of its own Python
+    under /root, say). created: parents already made, shared between calls."""
+    options = []
+    created = set() if created is None else created
+    for path in paths:
+        for parent in reversed(path.parents[:-1]):
+            if str(parent) not in created:
+                created.add(str(parent))
+                options += ["--perms", "0755", "--dir", str(parent)]
+        if path.is_symlink() and str(path) in SYSTEM_PATHS:
+            options += ["--symlink", os.readlink(path), str(path)]
+        else:
+            options += [bind, str(path), str(path)]
+    return options
+
+
+def running_as_root():
+    return os.geteuid() == 0
+
+
+def _user_process_count():
+    """Processes and threads of the current user, for the non-root case."""
+    uid, count = os.getuid(), 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    count += len(os.listdir(f"/proc/{entry.name}/task"))
+            except OSError:
+                pass
+    return count
+
+
+def wrap(argv, *, scratch, sandbox_user, limits=Limits(), writable=()):
+    """The command line that runs argv inside the sandbox.
+
+    argv: the command (absolute paths, or relative to scratch);
+    scratch: the one writable folder, also the working directory and HOME
+        (its .tmp subfolder, created by make_scratch, is the sandbox's /tmp);
+    sandbox_user: the user id to run as (used when the grader is root);
+    writable: further folders to bind writable at their own paths.
+    Returns a list of str for subprocess.
+    """
+    scratch = Path(scratch)
+    created = set()
+    command = [
+        "bwrap",
+        "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--die-with-parent", "--new-session",
+        "--hostname", "sandbox",
+        "--proc", "/proc", "--dev", "/dev",
+        *_bind_options(readable_paths(), created=created),
+        # /tmp first: when scratch lies under /tmp, its own bind must come after.
+        "--bind", str(scratch / ".tmp"), "/tmp",
+        *_bind_options([scratch, *map(Path, writable)], bind="--bind", created={"/tmp"} | created),
+    ]
+    command += ["--chdir", str(scratch)]
+    processes = limits.processes
+    if running_as_root():
+        command += [
+            "--",
+            "setpriv", f"--reuid={sandbox_user}", f"--regid={sandbox_user}", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs",
+        ]
+    else:
+        command[1:1] = ["--unshare-user"]
+        processes += _user_process_count()
+        command += ["--", "setpriv", "--no-new-privs"]
+    megabyte = 1024 * 1024
+    command += [
+        "--", "prlimit",
+        f"--as={limits.memory_mb * megabyte}",
+        f"--cpu={limits.cpu_seconds}",
+        f"--nproc={processes}",
+        f"--fsize={limits.file_mb * megabyte}",
+        f"--nofile={limits.open_files}",
+        "--core=0",
+        "--", *[str(part) for part in argv],
+    ]
+    return command
+
+
+def sandbox_env(scratch, extra=None):
+    """The whole environment of sandboxed code: nothing of the grader's leaks in."""
+    scratch = str(scratch)
+    env = {
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
+        "HOME": scratch,
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": os.path.join(scratch, ".matplotlib"),
+        "IPYTHONDIR": os.path.join(scratch, ".ipython"),
+        "JUPYTER_CONFIG_DIR": os.path.join(scratch, ".jupyter"),
+        "JUPYTER_DATA_DIR": os.path.join(scratch, ".local", "share", "jupyter"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    env.update(extra or {})
+    return env
+
+
+def make_scratch(path, sandbox_user):
+    """Create the sandbox's writable folder, owned by its user when we are root.
+    path: the folder (created); returns it as a Path."""
+    path = Path(path)
+    (path / ".tmp").mkdir(parents=True, exist_ok=True)
+    give_to_sandbox(path, sandbox_user)
+    return path
+
+
+def give_to_sandbox(path, sandbox_user):
+    """Let the sandbox user write path (a folder or file) and what it holds."""
+    if not running_as_root():
+        return
+    for root, folders, files in os.walk(path):
+        os.chown(root, sandbox_user, sandbox_user)
+        for name in files:
+            os.chown(os.path.join(root, name), sandbox_user, sandbox_user)
+    if Path(path).is_file():
+        os.chown(path, sandbox_user, sandbox_user)
+
+
+def remove_scratch(path):
+    """Delete a scratch folder whatever the sandbox left in it (read-only files too)."""
+
+    def make_writable_and_retry(function, name, _error):
+        try:
+            os.chmod(os.path.dirname(name), stat.S_IRWXU)
+            os.chmod(name, stat.S_IRWXU)
+            function(name)
+        except OSError:
+            pass
+
+    shutil.rmtree(path, onerror=make_writable_and_retry)
+
+
+def run(argv, *, scratch, sandbox_user, limits=Limits(), timeout, env=None):
+    """Run argv in the sandbox with scratch as its folder; wait at most timeout s.
+
+    Returns (returncode or None when it was killed for the timeout, stderr tail).
+    """
+    command = wrap(argv, scratch=scratch, sandbox_user=sandbox_user, limits=limits)
+    process = subprocess.Popen(
+        command, cwd=scratch, env=sandbox_env(scratch, env),
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        _, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(process)
+        _, stderr = process.communicate()
+        return None, stderr.decode(errors="replace")[-2000:]
+    return process.returncode, stderr.decode(errors="replace")[-2000:]
+
+
+def kill_group(process):
+    """SIGKILL a sandbox started in its own session; bwrap's --die-with-parent
+    and the PID namespace take every process inside with it."""
+    try:
+        os.killpg(process.pid, 9)
+    except (ProcessLookupError, PermissionError):
+        pass

@@ -1,0 +1,379 @@
+"""One grading worker: a long-lived process that grades submission after
+submission with nbgrader's own autograde, called in-process.
+
+Why long-lived: starting nbgrader costs about 2.6 s per process, more than
+running a notebook. Each worker pays it once, then calls
+`NbGraderAPI.autograde` for every submission it is given.
+
+Why its own gradebook: sqlite dislikes concurrent writers. Each worker has a
+private nbgrader course folder (a copy of the course gradebook, its own
+submitted/ and autograded/ folders); it sends back plain results, and the
+parent process alone writes them into the course gradebook (`results.py`).
+
+Each submission is graded twice, by two processes that cannot see each other:
+1. nbgrader runs the notebook, hidden tests included, in a sandboxed kernel
+   (`kernel.py`), and records each test cell's points in the worker gradebook;
+2. `integrity.check` runs the student's code cells again in a fresh sandbox,
+   calls the graded functions on inputs chosen here and compares the arrays
+   here. A test cell that passed in the kernel but fails here was forged from
+   inside the notebook: it scores 0 and the submission is `tampered`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+
+import nbformat
+
+from . import integrity, sandbox
+
+TIMEOUT_ERROR = "CellTimeoutError"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every worker needs to know, sent once when it starts.
+
+    course_db: the course gradebook file, copied as each worker's own;
+    solutions: the folder of nbgrader source notebooks;
+    config_file: autograder/nbgrader_config.py (feedback preprocessors etc.);
+    timeout: seconds per cell; memory_mb: per kernel process;
+    secret: mixed into the seeds of the independent check's inputs.
+    """
+
+    course_db: str
+    solutions: str
+    config_file: str
+    timeout: int = 60
+    memory_mb: int = 2048
+    secret: str = "conv-channels"
+    work_root: str = ""
+
+
+@dataclass
+class CellResult:
+    """One graded cell of a submission: a test cell or a written answer."""
+
+    grade_id: str
+    kind: str  # "test" (autograded) or "written" (graded by a person)
+    points: float
+    max_points: float
+    message: str = ""
+    needs_manual_grade: bool = False  # a written answer nbgrader could not score by itself
+
+
+@dataclass
+class Graded:
+    """What a worker sends back for one submission."""
+
+    student_id: str
+    assignment: str
+    status: str  # ok, timeout, error, tampered (invalid/missing never reach a worker)
+    message: str = ""
+    cells: list = field(default_factory=list)
+    notebook: str | None = None  # the autograded notebook, JSON text
+
+    def to_dict(self):
+        return asdict(self)
+
+
+_worker = None
+
+
+def start_worker(settings, worker_ids):
+    """Process-pool initializer: take a worker number, make the worker."""
+    global _worker
+    from .grade import quiet_warnings
+
+    quiet_warnings()
+    _worker = Worker(settings, worker_ids.get())
+
+
+def grade_task(student_id, assignment, notebook_path):
+    """Process-pool task: grade one submission (see Worker.grade)."""
+    return _worker.grade(student_id, assignment, Path(notebook_path)).to_dict()
+
+
+def feedback_task(course_root_config, student_id, assignment, target):
+    """Process-pool task: write nbgrader's feedback page of one graded submission."""
+    return _worker.feedback(course_root_config, student_id, assignment, Path(target))
+
+
+def load_course_config(config_file):
+    """The traitlets Config of autograder/nbgrader_config.py."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    folder, name = os.path.split(os.path.abspath(config_file))
+    return PyFileConfigLoader(name, path=folder).load_config()
+
+
+class Worker:
+    """Grades submissions in its own nbgrader course folder."""
+
+    def __init__(self, settings, number):
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+        from nbgrader.preprocessors import (
+            AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades,
+        )
+        from nbconvert.preprocessors import ClearMetadataPreprocessor
+
+        from .kernel import SandboxedExecute
+
+        self.settings = settings
+        self.number = number
+        self.sandbox_user = sandbox.UID_BASE + number
+        self.root = Path(tempfile.mkdtemp(prefix=f"w{number}-", dir=settings.work_root or None))
+        (self.root / "source").symlink_to(Path(settings.solutions).resolve())
+        shutil.copy(settings.course_db, self.root / "gradebook.db")
+        self.scratch_root = self.root / "s"
+        self.scratch_root.mkdir()
+        os.chmod(self.root, 0o755)
+        os.chmod(self.scratch_root, 0o755)
+
+        config = load_course_config(settings.config_file)
+        config.CourseDirectory.root = str(self.root)
+        config.CourseDirectory.source_directory = "source"
+        config.CourseDirectory.release_directory = "release"
+        config.CourseDirectory.submitted_directory = "submitted"
+        config.CourseDirectory.autograded_directory = "autograded"
+        config.CourseDirectory.feedback_directory = "feedback"
+        config.CourseDirectory.db_url = f"sqlite:///{self.root / 'gradebook.db'}"
+        config.Autograde.autograde_preprocessors = [
+            SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+            SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+        ]
+        # A deleted test cell comes back from the source, hidden tests included.
+        config.OverwriteCells.add_missing_cells = True
+        config.Execute.timeout = settings.timeout
+        config.Execute.interrupt_on_timeout = True
+        config.SandboxedKernelManager.scratch_root = str(self.scratch_root)
+        config.SandboxedKernelManager.sandbox_user = self.sandbox_user
+        config.SandboxedKernelManager.memory_mb = settings.memory_mb
+        config.SandboxedKernelManager.deadline_seconds = float(max(4 * settings.timeout, 30))
+        self.config = config
+        self.api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+        self.kinds = {}
+        self.sources = {}
+        self._feedback_apis = {}
+
+    # -- grading ---------------------------------------------------------
+
+    def grade(self, student_id, assignment, notebook_path):
+        """Autograde one submission, then check it independently.
+
+        notebook_path: the staged notebook. Returns a Graded.
+        """
+        from .kernel import SandboxedKernelManager
+
+        submitted = self.root / "submitted" / student_id / assignment
+        autograded = self.root / "autograded" / student_id / assignment
+        for folder in (submitted, autograded):
+            shutil.rmtree(folder, ignore_errors=True)
+        submitted.mkdir(parents=True)
+        shutil.copy(notebook_path, submitted / f"{assignment}.ipynb")
+
+        hits = SandboxedKernelManager.deadline_hits
+        outcome = self.api.autograde(assignment, student_id, force=True, create=True)
+        overran = SandboxedKernelManager.deadline_hits > hits
+        notebook_file = autograded / f"{assignment}.ipynb"
+
+        kinds = self.cell_kinds(assignment)
+        if outcome.get("success") and notebook_file.exists():
+            notebook = nbformat.read(notebook_file, as_version=4)
+            cells = self.read_grades(student_id, assignment, notebook, kinds)
+            timed_out = any(
+                output.get("ename") == TIMEOUT_ERROR
+                for cell in notebook.cells if cell.cell_type == "code"
+                for output in cell.get("outputs", []) if output.get("output_type") == "error"
+            )
+            graded = Graded(student_id, assignment, "timeout" if timed_out else "ok", cells=cells)
+            if timed_out:
+                graded.message = f"a cell ran longer than {self.settings.timeout} s and was interrupted"
+        else:
+            notebook = nbformat.read(submitted / f"{assignment}.ipynb", as_version=4)
+            status, message = explain_failure(outcome, overran, self.settings.timeout)
+            cells = [CellResult(grade_id, kind, 0.0, points) for grade_id, (kind, points) in kinds.items()]
+            graded = Graded(student_id, assignment, status, message, cells)
+
+        self.check_independently(graded, notebook, notebook_file if notebook_file.exists() else None)
+        return graded
+
+    def check_independently(self, graded, notebook, notebook_file):
+        """Re-run the graded functions in a fresh sandbox and overrule any
+        test cell that passed in the kernel but fails here (`tampered`)."""
+        seed_text = f"{self.settings.secret}:{graded.student_id}:{graded.assignment}"
+        passed_in_kernel = any(cell.kind == "test" and cell.points > 0 for cell in graded.cells)
+        if not passed_in_kernel or not integrity.cases_for(graded.assignment, seed_text):
+            # Nothing to overrule: the check can only take points away.
+            if notebook_file is not None:
+                graded.notebook = notebook_file.read_text(encoding="utf-8")
+            return
+        workdir = sandbox.make_scratch(tempfile.mkdtemp(prefix="c-", dir=self.scratch_root), self.sandbox_user)
+        try:
+            os.chmod(workdir, 0o755)
+            run = partial(self._run_sandboxed, timeout=max(2 * self.settings.timeout, 60))
+            verdicts = integrity.check(notebook, graded.assignment, seed_text, workdir, run,
+                                       cell_seconds=self.settings.timeout,
+                                       reference=self.source_notebook(graded.assignment))
+        finally:
+            sandbox.remove_scratch(workdir)
+        forged = []
+        for cell in graded.cells:
+            verdict = verdicts.get(cell.grade_id)
+            if cell.kind != "test" or verdict is None or verdict.passed:
+                continue
+            if cell.points > 0:
+                forged.append(cell.grade_id)
+                cell.points = 0.0
+                cell.message = (
+                    f"[tampered] the checks passed inside the notebook, but the function failed "
+                    f"the same kind of checks run on its own ({verdict.message})"
+                )
+        if forged:
+            if graded.status == "ok":
+                graded.status = "tampered"
+            graded.message = (
+                "tests passed inside the notebook but not when the functions were checked on their own: "
+                + ", ".join(forged)
+            )
+            if notebook_file is not None:
+                graded.notebook = mark_forged(nbformat.read(notebook_file, as_version=4), forged)
+        elif notebook_file is not None:
+            graded.notebook = notebook_file.read_text(encoding="utf-8")
+
+    def _run_sandboxed(self, argv, workdir, timeout):
+        sandbox.give_to_sandbox(workdir, self.sandbox_user)
+        return sandbox.run(argv, scratch=Path(workdir), sandbox_user=self.sandbox_user,
+                           limits=sandbox.Limits(memory_mb=self.settings.memory_mb), timeout=timeout)
+
+    def source_notebook(self, assignment):
+        """The assignment's nbgrader source notebook (read once)."""
+        if assignment not in self.sources:
+            self.sources[assignment] = nbformat.read(Path(self.settings.solutions) / assignment / f"{assignment}.ipynb", as_version=4)
+        return self.sources[assignment]
+
+    def cell_kinds(self, assignment):
+        """{grade_id: (kind, max points)} of the assignment's graded cells, from its source."""
+        if assignment not in self.kinds:
+            self.kinds[assignment] = graded_cells(Path(self.settings.solutions) / assignment / f"{assignment}.ipynb")
+        return self.kinds[assignment]
+
+    def read_grades(self, student_id, assignment, notebook, kinds):
+        """Each graded cell's points, from the worker's gradebook (nbgrader's
+        Gradebook API), and each failing test's first line, from the notebook."""
+        from nbgrader.api import Gradebook
+
+        messages = failure_messages(notebook)
+        cells = []
+        with Gradebook(self.config.CourseDirectory.db_url, "conv-channels") as gradebook:
+            submission = gradebook.find_submission_notebook(assignment, assignment, student_id)
+            scores = {grade.name: grade for grade in submission.grades}
+            for grade_id, (kind, max_points) in kinds.items():
+                grade = scores.get(grade_id)
+                points = float(grade.auto_score or 0.0) if grade is not None else 0.0
+                cells.append(CellResult(grade_id, kind, points, max_points,
+                                        messages.get(grade_id, "") if kind == "test" else "",
+                                        bool(grade is not None and grade.needs_manual_grade)))
+        return cells
+
+    # -- feedback --------------------------------------------------------
+
+    def feedback(self, course_config, student_id, assignment, target):
+        """nbgrader's generate_feedback for one submission of the course
+        (whose gradebook only the parent writes; here it is only read), copied
+        to target. course_config: {"root", "autograded", "feedback", "db_url"}."""
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+
+        key = json.dumps(course_config, sort_keys=True)
+        if key not in self._feedback_apis:
+            config = load_course_config(self.settings.config_file)
+            config.CourseDirectory.root = course_config["root"]
+            config.CourseDirectory.source_directory = course_config["source"]
+            config.CourseDirectory.autograded_directory = course_config["autograded"]
+            config.CourseDirectory.feedback_directory = course_config["feedback"]
+            config.CourseDirectory.db_url = course_config["db_url"]
+            self._feedback_apis[key] = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+        api = self._feedback_apis[key]
+        outcome = api.generate_feedback(assignment, student_id, force=True)
+        page = Path(course_config["root"]) / course_config["feedback"] / student_id / assignment / f"{assignment}.html"
+        if not outcome.get("success") or not page.exists():
+            return f"nbgrader could not make the feedback page: {last_error_line(outcome)}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(page, target)
+        return ""
+
+
+def graded_cells(source_notebook):
+    """{grade_id: (kind, points)} in notebook order: "test" for autograder
+    test cells, "written" for answers a person grades."""
+    notebook = nbformat.read(source_notebook, as_version=4)
+    cells = {}
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            kind = "written" if meta.get("solution") or cell.cell_type == "markdown" else "test"
+            cells[meta["grade_id"]] = (kind, float(meta.get("points", 0)))
+    return cells
+
+
+def failure_messages(notebook):
+    """{test cell grade_id: the first line of its error}, e.g.
+    "[no-channel-sum] the responses of the channels must be summed"."""
+    messages = {}
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and grade_id:
+                value = (output.get("evalue") or "").strip().splitlines()
+                first = value[0] if value else ""
+                if not first.startswith("["):
+                    first = f"{output.get('ename', 'Error')}: {first}".rstrip(": ")
+                messages[grade_id] = first[:300]
+                break
+    return messages
+
+
+def mark_forged(notebook, forged):
+    """The autograded notebook with a visible error in each forged test cell,
+    so the feedback says why the points are gone. Returns JSON text."""
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") in forged:
+            cell.outputs.append(nbformat.v4.new_output(
+                "error", ename="IntegrityCheck",
+                evalue="[tampered] these checks passed inside the notebook, but the function failed them "
+                       "when run on its own: something in the notebook changed how the checks ran",
+                traceback=[],
+            ))
+    return nbformat.writes(notebook)
+
+
+def last_error_line(outcome):
+    text = (outcome.get("error") or "") + "\n" + (outcome.get("log") or "")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if "Error" in line or "error" in line]
+    return (errors or lines or ["unknown error"])[-1][:300]
+
+
+def explain_failure(outcome, overran, timeout):
+    """(status, message) for a notebook nbgrader could not run to the end."""
+    text = (outcome.get("error") or "") + (outcome.get("log") or "")
+    if overran or TIMEOUT_ERROR in text or re.search(r"Timeout waiting for", text):
+        return "timeout", (
+            f"the notebook did not finish: a cell kept running after the {timeout} s limit "
+            "and the interrupt, so its kernel was stopped"
+        )
+    if "DeadKernelError" in text or "Kernel died" in text or "kernel died" in text:
+        return "error", (
+            "the kernel died while running the notebook (a cell ended the Python process, "
+            "e.g. with os._exit, or it ran out of memory)"
+        )
+    return "error", f"the notebook could not be run: {last_error_line(outcome)}"

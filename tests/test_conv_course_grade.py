@@ -1,0 +1,246 @@
+"""`conv-course grade` gives every submission a grade and a clear status,
+however broken or hostile it is, and no submission can raise its own score.
+
+The whole set of tests/submission_set.py (correct, each misconception,
+endless loops, broken files, exits, bombs, attacks on the grader, LMS file
+names, duplicates, an unknown assignment) is graded in ONE run, as an
+instructor would, and every line of grades.csv and tests.csv is asserted.
+Then a smaller folder is graded with --jobs 1 and again with --jobs 2 into the
+same course: the CSVs must be byte for byte the same (parallel grading and
+re-runs change nothing), and a manual score given in between survives.
+"""
+
+import csv
+import os
+import select
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from notebook_tools import REPO, SOLUTIONS, html_text, read_notebook, secret_lines, text_lines
+from submission_set import (
+    MEAN_NOT_SUM,
+    MULTI,
+    MULTI_POINTS,
+    FORGE_PASSES,
+    answered,
+    correct,
+    nbgrader_path,
+    notebook_text,
+    with_cell_after,
+    write_submission_set,
+)
+
+from autograder import sandbox
+
+TIMEOUT = 5  # seconds per cell: the endless loops cost 5 s, the stubborn one 30 s (the deadline)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def needs_bubblewrap():
+    try:
+        sandbox.check_available()
+    except sandbox.SandboxUnavailable as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must be able to sandbox student code: {error}")
+        pytest.skip(str(error))
+
+
+def conv_course(*args, timeout=900):
+    """Run `conv-course ARGS` (this Python's); returns the CompletedProcess."""
+    return subprocess.run([sys.executable, "-m", "autograder.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, cwd=REPO)
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The submission set graded in one run: (expected, grades, tests, run, paths)."""
+    root = tmp_path_factory.mktemp("grade")
+    listener = socket.create_server(("127.0.0.1", 0))
+    markers = [REPO / "ESCAPED_FROM_THE_SANDBOX", root / "ESCAPED_FROM_THE_SANDBOX"]
+    secrets = [SOLUTIONS / MULTI / f"{MULTI}.ipynb", REPO / "autograder" / "gradebook.db",
+               root / "course" / "gradebook.db", root / "submissions" / "correct" / MULTI / f"{MULTI}.ipynb"]
+    expected = write_submission_set(root / "submissions", markers, listener.getsockname()[1], secrets)
+    run = conv_course("grade", root / "submissions", "--out", root / "out", "--course", root / "course",
+                      "--timeout", TIMEOUT, "--jobs", 2, "--quiet")
+    connected, _, _ = select.select([listener], [], [], 0)
+    listener.close()
+    assert run.returncode == 0, run.stdout + run.stderr
+    paths = {"root": root, "markers": markers, "connected": connected}
+    return expected, read_csv(root / "out" / "grades.csv"), read_csv(root / "out" / "tests.csv"), run, paths
+
+
+def test_every_submission_gets_the_status_and_points_it_deserves(graded):
+    expected, grades, _, _, _ = graded
+    got = {(row["student_id"], row["assignment"]): (row["status"], float(row["auto_score"])) for row in grades}
+    want = {key: (case.status, case.auto_score) for key, case in expected.items()}
+    assert {key: got.get(key) for key in want} == want
+
+
+def test_each_failing_test_names_its_misconception_or_error(graded):
+    expected, _, tests, _, _ = graded
+    messages = {}
+    for row in tests:
+        if row["message"]:
+            messages.setdefault((row["student_id"], row["assignment"]), []).append(row["message"])
+    for key, case in expected.items():
+        if case.code:
+            assert any(message.startswith(case.code) for message in messages.get(key, [])), (key, messages.get(key))
+    assert all(not row["message"] for row in tests if row["student_id"] == "correct")
+
+
+def test_a_student_without_a_submission_of_an_assignment_is_missing(graded):
+    expected, grades, _, _, _ = graded
+    rows = {(row["student_id"], row["assignment"]): row for row in grades}
+    assert rows[("correct", "01_single_channel")]["status"] == "missing"
+    assert rows[("flipped_kernel", MULTI)]["status"] == "missing"
+    assert rows[("correct", "01_single_channel")]["score"] == "0"
+    assert len(rows) == len(grades)  # one row per student and assignment
+
+
+def test_scores_add_up_and_written_answers_wait_for_a_person(graded):
+    _, grades, tests, _, _ = graded
+    for row in grades:
+        points = sum(float(t["points"]) for t in tests
+                     if (t["student_id"], t["assignment"]) == (row["student_id"], row["assignment"]))
+        assert float(row["auto_score"]) == points
+        assert float(row["score"]) == float(row["auto_score"]) + float(row["manual_score"])
+    correct_row = next(r for r in grades if (r["student_id"], r["assignment"]) == ("correct", MULTI))
+    assert (correct_row["score"], correct_row["max_score"], correct_row["status"]) == ("5", "8", "needs_manual_grade")
+
+
+def test_nothing_escaped_the_sandbox(graded):
+    _, _, _, _, paths = graded
+    assert not any(marker.exists() for marker in paths["markers"])
+    assert paths["connected"] == []
+    snooped = read_notebook(paths["root"] / "course" / "autograded" / "snoops_for_secrets" / MULTI / f"{MULTI}.ipynb")
+    printed = "".join(output.get("text", "") for cell in snooped.cells for output in cell.get("outputs", []))
+    assert "secrets found: 0" in printed
+
+
+def test_the_gradebook_holds_the_same_scores(graded):
+    from nbgrader.api import Gradebook
+
+    _, grades, _, _, paths = graded
+    with Gradebook(f"sqlite:///{paths['root'] / 'course' / 'gradebook.db'}", "conv-channels") as gradebook:
+        for row in grades:
+            if row["status"] in ("missing", "invalid") or row["assignment"] not in ("01_single_channel", MULTI, "03_many_filters"):
+                continue
+            submission = gradebook.find_submission(row["assignment"], row["student_id"])
+            assert submission.score == float(row["score"]), row
+
+
+def test_feedback_pages_never_show_hidden_tests(graded):
+    expected, _, _, _, paths = graded
+    pages = sorted((paths["root"] / "out" / "feedback").glob("*/*.html"))
+    assert {(page.parent.name, page.stem) for page in pages} >= set(expected)
+    hidden = set()
+    for assignment in ("01_single_channel", MULTI, "03_many_filters"):
+        hidden |= secret_lines(read_notebook(SOLUTIONS / assignment / f"{assignment}.ipynb"), solutions=False)
+    for page in pages:
+        shown = text_lines(html_text(page.read_text(encoding="utf-8")))
+        assert not hidden & shown, (page, hidden & shown)
+    forged = html_text((paths["root"] / "out" / "feedback" / "forges_passes" / f"{MULTI}.html").read_text())
+    assert "[tampered]" in forged
+    empty = html_text((paths["root"] / "out" / "feedback" / "empty_file" / f"{MULTI}.html").read_text())
+    assert "invalid" in empty and "the file is empty" in empty
+
+
+def test_the_summary_counts_statuses_and_misconceptions(graded):
+    _, _, _, run, _ = graded
+    assert "status: needs_manual_grade" in run.stdout
+    assert "tampered 1" in run.stdout and "invalid 6" in run.stdout
+    assert "most common misconceptions: [mean-not-sum] " in run.stdout
+    assert "erin/02_multi_channel: graded" in run.stdout  # which of two submissions counted
+
+
+# --- --jobs 1 and --jobs 2, re-runs, manual grades -------------------------------------
+
+
+def write_small_set(folder):
+    for student, notebook in {
+        "ann": correct(),
+        "ben": answered({"conv2d_multi_in": MEAN_NOT_SUM}),
+        "cat": with_cell_after(answered({"conv2d_multi_in": MEAN_NOT_SUM}), "conv2d_multi_in", FORGE_PASSES),
+        "dan": answered({"conv2d_multi_in": "def conv2d_multi_in(x, w, b=0.0)\n    return x\n"}),
+        "eve": correct("03_many_filters"),
+    }.items():
+        assignment = "03_many_filters" if student == "eve" else MULTI
+        path = nbgrader_path(folder, student, assignment)
+        path.parent.mkdir(parents=True)
+        path.write_text(notebook_text(notebook), encoding="utf-8")
+    (folder / f"fay_{MULTI}.ipynb").write_text('{"cells": [', encoding="utf-8")
+
+
+def test_two_jobs_grade_exactly_as_one_and_a_rerun_keeps_manual_scores(tmp_path):
+    from nbgrader.api import Gradebook
+
+    write_small_set(tmp_path / "submissions")
+    course = tmp_path / "course"
+    outs = {}
+    for jobs in (1, 2):
+        outs[jobs] = tmp_path / f"out{jobs}"
+        run = conv_course("grade", tmp_path / "submissions", "--out", outs[jobs], "--course", course,
+                          "--jobs", jobs, "--timeout", 30, "--quiet")
+        assert run.returncode == 0, run.stderr
+    for name in ("grades.csv", "tests.csv"):
+        assert (outs[1] / name).read_bytes() == (outs[2] / name).read_bytes(), name
+    assert sorted(p.relative_to(outs[1]) for p in outs[1].rglob("*.html")) == \
+        sorted(p.relative_to(outs[2]) for p in outs[2].rglob("*.html"))
+
+    # A person grades ann's written answer in the formgrader...
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "conv-channels") as gradebook:
+        grade = gradebook.find_grade("explain_channel_sum", MULTI, MULTI, "ann")
+        grade.manual_score = 3
+        grade.needs_manual_grade = False
+        gradebook.db.commit()
+    # ...the feedback is made again with it...
+    run = conv_course("feedback", "--out", outs[2], "--course", course, "--quiet")
+    assert run.returncode == 0, run.stderr
+    ann = lambda out: next(r for r in read_csv(out / "grades.csv") if r["student_id"] == "ann")  # noqa: E731
+    assert (ann(outs[2])["score"], ann(outs[2])["manual_score"], ann(outs[2])["status"]) == ("8", "3", "ok")
+    # ...and grading again keeps it.
+    run = conv_course("grade", tmp_path / "submissions", "--out", outs[2], "--course", course, "--quiet")
+    assert run.returncode == 0, run.stderr
+    assert (ann(outs[2])["score"], ann(outs[2])["manual_score"], ann(outs[2])["status"]) == ("8", "3", "ok")
+
+
+# --- when the grader itself cannot run -------------------------------------------------
+
+
+def test_a_missing_submissions_folder_is_an_error_that_says_so(tmp_path):
+    run = conv_course("grade", tmp_path / "nowhere", "--out", tmp_path / "out", "--course", tmp_path / "course")
+    assert run.returncode == 1
+    assert "nowhere" in run.stderr
+
+
+def test_an_unknown_assignment_option_is_an_error_that_lists_the_course(tmp_path):
+    (tmp_path / "submissions").mkdir()
+    run = conv_course("grade", tmp_path / "submissions", "--out", tmp_path / "out", "--assignment", "99_nothing",
+                      "--course", tmp_path / "course")
+    assert run.returncode == 1
+    assert "99_nothing" in run.stderr and "02_multi_channel" in run.stderr
+
+
+def test_without_a_sandbox_the_grader_refuses_to_run_student_code(tmp_path):
+    (tmp_path / "submissions").mkdir()
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}
+    run = subprocess.run([sys.executable, "-m", "autograder.cli", "grade", str(tmp_path / "submissions"),
+                          "--out", str(tmp_path / "out"), "--course", str(tmp_path / "course")],
+                         capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+    assert run.returncode == 1
+    assert "bwrap" in run.stderr and "bubblewrap" in run.stderr
+
+
+def test_the_console_script_is_installed():
+    script = Path(sys.executable).parent / "conv-course"
+    run = subprocess.run([str(script), "grade", "--help"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0
+    assert "<student>/<assignment>/<assignment>.ipynb" in run.stdout

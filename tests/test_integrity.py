@@ -1,0 +1,435 @@
+"""The independent check of the graded functions (autograder/integrity.py and
+autograder/integrity_harness.py).
+
+The harness runs here in a plain subprocess (the real grader runs it in a
+sandbox), on notebooks made from the real solution notebooks: the solutions
+pass, wrong or forged answers fail, and whatever the student's code leaves in
+out/ never makes the judge crash or pass. Expected values are checked against
+scipy and hand-computed numbers, not against the module itself.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import nbformat
+import numpy as np
+import pytest
+from scipy.signal import correlate2d
+
+from autograder import integrity
+from autograder.feedback import is_autograder_test_cell
+from notebook_tools import SOLUTIONS
+
+ASSIGNMENTS = ["01_single_channel", "02_multi_channel", "03_many_filters"]
+SEED = "student-42/01_single_channel"
+
+
+def run(argv, cwd):
+    subprocess.run(argv, cwd=cwd, timeout=60, check=True)
+
+
+def solution(assignment):
+    return nbformat.read(SOLUTIONS / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def graded_cells_only(notebook):
+    """The notebook cut to its setup, answer and test cells: the same functions, quicker to run."""
+    keep = {"setup"} | {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in notebook.cells
+                        if cell.metadata.get("nbgrader", {}).get("solution")}
+    notebook.cells = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") in keep
+                      or is_autograder_test_cell(cell)]
+    return notebook
+
+
+def with_answer(notebook, grade_id, source):
+    """The notebook with the answer cell `grade_id` replaced by `source`."""
+    (cell,) = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    cell.source = source
+    return notebook
+
+
+def with_cell_before(notebook, grade_id, source):
+    """The notebook with a new code cell inserted before the cell `grade_id`."""
+    index = next(i for i, cell in enumerate(notebook.cells) if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    notebook.cells.insert(index, nbformat.v4.new_code_cell(source))
+    return notebook
+
+
+def single_channel(**answers):
+    """Notebook 01, graded cells only, with some answers replaced (grade_id=source)."""
+    notebook = graded_cells_only(solution("01_single_channel"))
+    for grade_id, source in answers.items():
+        with_answer(notebook, grade_id, source)
+    return notebook
+
+
+def check(notebook, workdir, assignment="01_single_channel", **options):
+    return integrity.check(notebook, assignment, SEED, workdir, run, **options)
+
+
+def messages(results):
+    return [result.message for result in results.values() if not result.passed]
+
+
+def assert_no_values(message):
+    """A message names the function, the case and shapes only: no decimals, no array printout."""
+    assert not re.search(r"\d\.\d|\[|SECRET", message), message
+
+
+FLIPPED_CORR2D = '''
+def corr2d(x, k, padding=0, stride=1):
+    x = np.pad(x, padding)
+    k = k[::-1, ::-1]                                   # true convolution: the kernel is flipped
+    kH, kW = k.shape
+    Ho, Wo = conv_output_size(x.shape[0], kH, 0, stride), conv_output_size(x.shape[1], kW, 0, stride)
+    return np.array([[np.sum(x[i*stride:i*stride+kH, j*stride:j*stride+kW] * k) for j in range(Wo)] for i in range(Ho)])
+'''
+
+# --------------------------------------------------------------------------
+# The solutions pass; wrong answers fail
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_instructor_solution_passes_every_test_cell(assignment, tmp_path):
+    notebook = solution(assignment)
+    results = integrity.check(notebook, assignment, SEED, tmp_path, run)
+    test_cells = {cell.metadata.nbgrader.grade_id for cell in notebook.cells if is_autograder_test_cell(cell)}
+    assert set(results) == test_cells
+    assert all(result == integrity.CheckResult(True, "") for result in results.values()), results
+
+
+def test_a_flipped_kernel_fails_only_corr2d(tmp_path):
+    results = check(single_channel(corr2d=FLIPPED_CORR2D), tmp_path)
+    assert results["conv_output_size_tests"].passed
+    assert not results["corr2d_tests"].passed
+    assert results["corr2d_tests"].message.startswith("corr2d: case 9 returned wrong values (the shape (")
+    assert_no_values(results["corr2d_tests"].message)
+
+
+def test_a_forged_pass_does_not_fool_the_independent_check(tmp_path):
+    """Errors swallowed by set_custom_exc and numpy.allclose always True fool nbgrader's
+    test cells in the student's kernel, not the comparison in the grader's process."""
+    forge = '''
+import numpy
+get_ipython().set_custom_exc((BaseException,), lambda shell, etype, value, tb, tb_offset=None: None)
+numpy.allclose = lambda *args, **kwargs: True
+numpy.array_equal = lambda *args, **kwargs: True
+'''
+    notebook = with_cell_before(single_channel(corr2d=FLIPPED_CORR2D), "corr2d_tests", forge)
+    results = check(notebook, tmp_path)
+    assert not results["corr2d_tests"].passed
+    assert results["conv_output_size_tests"].passed
+
+
+NOT_NUMBERS = """
+answers = iter([[None, 'a'], ['a', 'b'], None, {'map': 1}, object()])
+
+def corr2d(x, k, padding=0, stride=1):
+    return next(answers)   # one kind of non-array per case
+"""
+
+
+def test_results_that_are_not_arrays_of_numbers_fail_without_a_crash(tmp_path):
+    results = check(single_channel(corr2d=NOT_NUMBERS), tmp_path)
+    assert results["conv_output_size_tests"].passed
+    assert results["corr2d_tests"].message == (
+        "corr2d: case 9 returned something that is not an array of numbers (and 4 more failing cases)"
+    )
+    out = sorted(path.name for path in (tmp_path / "out").iterdir())
+    assert out == sorted([f"{i}.npy" for i in range(9)] + ["9.json", "10.npy", "11.json", "12.json", "13.json"])
+
+
+def test_a_renamed_function_fails_with_a_message_naming_it(tmp_path):
+    renamed = solution("01_single_channel")
+    answer = next(cell for cell in renamed.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "corr2d")
+    answer.source = answer.source.replace("def corr2d(", "def cross_correlate(")
+    results = check(graded_cells_only(renamed), tmp_path)
+    assert results["conv_output_size_tests"].passed
+    assert "corr2d is not defined in the notebook" in results["corr2d_tests"].message
+
+
+def test_each_function_is_called_where_its_test_cell_stands(tmp_path):
+    """A later cell that rebinds the name (conv_lib's corr2d has no padding argument)
+    does not change what nbgrader's test cell saw, so it changes nothing here either."""
+    notebook = single_channel()
+    notebook.cells.append(nbformat.v4.new_code_cell("from conv_lib import corr2d\nconv_output_size = None"))
+    results = check(notebook, tmp_path)
+    assert all(result.passed for result in results.values()), results
+    cases = json.loads((tmp_path / "cases.json").read_text())
+    cells = json.loads((tmp_path / "cells.json").read_text())
+    (after,) = {case["after_cell"] for case in cases if case["function"] == "corr2d"}
+    assert any(source.startswith("def corr2d(") for source in cells[:after])
+    assert not any(source.startswith("from conv_lib import corr2d") for source in cells[:after])
+
+
+def test_an_error_message_with_values_is_not_repeated(tmp_path):
+    raises = "def corr2d(x, k, padding=0, stride=1):\n    raise RuntimeError(f'SECRET {x.tolist()}')\n"
+    results = check(single_channel(corr2d=raises), tmp_path)
+    assert results["corr2d_tests"].message == "corr2d: case 9 raised RuntimeError (and 4 more failing cases)"
+
+
+def test_an_endless_cell_is_stopped_and_later_functions_are_still_checked(tmp_path):
+    notebook = with_cell_before(single_channel(), "conv_output_size", "while True:\n    pass\n")
+    results = check(notebook, tmp_path, cell_seconds=1.5)
+    assert all(result.passed for result in results.values()), results
+    status = (tmp_path / "cell_status.json").read_text()
+    assert "stopped by the soft time limit" in status
+
+
+def test_a_call_that_never_returns_is_stopped_and_the_next_case_runs(tmp_path):
+    hangs_once = """
+_solution, _calls = corr2d, []
+
+def corr2d(*args, **kwargs):
+    _calls.append(1)
+    while len(_calls) == 1:
+        pass
+    return _solution(*args, **kwargs)
+"""
+    notebook = with_cell_before(single_channel(), "corr2d_tests", hangs_once)
+    results = check(notebook, tmp_path, cell_seconds=1.5)
+    assert results["corr2d_tests"].message == "corr2d: case 9 did not return within the time limit"
+
+
+# --------------------------------------------------------------------------
+# Whatever lands in out/, the judge neither crashes nor passes
+# --------------------------------------------------------------------------
+
+#: Writes every kind of garbage into an out/ folder. Run in the test process
+#: (by judge tests) and, at exit, by a student cell (end to end).
+GARBAGE = r'''
+import json, os
+import numpy
+
+def forge(out):
+    for name in os.listdir(out):
+        os.remove(os.path.join(out, name))
+    def path(name):
+        return os.path.join(out, name)
+    numpy.save(path("0.npy"), numpy.array([None, 1.5], dtype=object), allow_pickle=True)   # pickled objects
+    with open(path("1.npy"), "wb") as file:
+        file.write(b"\x93NUMPY garbage")                                                   # a broken header
+    os.symlink("/dev/zero", path("2.npy"))                                                 # endless device
+    os.mkfifo(path("3.npy"))                                                               # blocks a reader
+    with open(path("4.npy"), "wb") as file:                                                # header claims 8 GB
+        numpy.lib.format.write_array_header_1_0(file, {"descr": "<f8", "fortran_order": False, "shape": (10**9,)})
+        file.write(b"\0" * 8)
+    with open(path("5.json"), "w") as file:                                                # a forged error
+        json.dump({"error": "ValueError", "kinds": ["ValueError"], "message": "SECRET 1.5"}, file)
+    with open(path("6.json"), "w") as file:                                                # nested too deep
+        file.write("[" * 60000)
+    numpy.save(path("7.npy"), numpy.int64(3))                                              # both a result
+    with open(path("7.json"), "w") as file:                                                # and an error
+        json.dump({"error": "ValueError"}, file)
+    numpy.save(path("8.npy"), numpy.array(True))                                           # a bool is no number
+    with open(path("9.npy"), "wb") as file:                                                # a zip, not an .npy
+        numpy.savez(file, a=numpy.zeros(3))
+    with open(path("10.npy"), "wb") as file:                                               # over 64 MB (sparse)
+        file.truncate(65 * 2**20)
+    numpy.save(path("11.npy"), numpy.zeros(2, dtype=[("SECRET 1.5", "<f8")]))               # structured dtype
+    numpy.save(path("12.npy"), numpy.array(["1.5", "2.5"]))                                 # strings
+    with open(path("13.json"), "w") as file:                                               # a name that is no name
+        json.dump({"error": "SECRET [1.5, 2.5]", "kinds": [1, None], "message": 7}, file)
+'''
+
+
+def forge_in(out_dir):
+    namespace = {}
+    exec(GARBAGE, namespace)
+    namespace["forge"](str(out_dir))
+
+
+def test_garbage_in_out_never_crashes_or_passes_the_judge(tmp_path):
+    cases = integrity.cases_for("01_single_channel", SEED)
+    (tmp_path / "out").mkdir()
+    forge_in(tmp_path / "out")
+    results = integrity.judge(tmp_path, cases)
+    assert set(results) == {"conv_output_size_tests", "corr2d_tests"}
+    assert not any(result.passed for result in results.values())
+    for index in range(len(cases)):
+        with integrity.open_out_dir(tmp_path) as out:
+            message = integrity.judge_case(out, index, cases[index])
+        assert message, index
+        assert_no_values(message)
+
+
+def test_a_student_cell_writing_garbage_at_exit_fails(tmp_path):
+    at_exit = GARBAGE + "\nimport atexit\natexit.register(forge, 'out')\n"
+    results = check(with_cell_before(single_channel(), "corr2d", at_exit), tmp_path)
+    assert results.keys() == {"conv_output_size_tests", "corr2d_tests"}
+    assert not any(result.passed for result in results.values()), results
+    for message in messages(results):
+        assert_no_values(message)
+
+
+def test_an_out_folder_that_is_a_symlink_is_not_read(tmp_path):
+    """Correct answers, but behind a symlinked out/: nothing is read through it."""
+    cases = integrity.cases_for("03_many_filters", SEED)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for index, case in enumerate(cases):
+        if isinstance(case.expected, str):
+            (elsewhere / f"{index}.json").write_text('{"error": "ValueError"}')
+        else:
+            np.save(elsewhere / f"{index}.npy", np.asarray(case.expected))
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    os.symlink(elsewhere, workdir / "out")
+    results = integrity.judge(workdir, cases)
+    assert not any(result.passed for result in results.values())
+    os.remove(workdir / "out")
+    os.rename(elsewhere, workdir / "out")
+    assert all(result.passed for result in integrity.judge(workdir, cases).values())
+
+
+def test_a_harness_stopped_by_the_sandbox_leaves_no_pass(tmp_path):
+    def times_out(argv, cwd):
+        raise subprocess.TimeoutExpired(argv, 1)
+
+    results = integrity.check(solution("02_multi_channel"), "02_multi_channel", SEED, tmp_path, times_out)
+    assert results["conv2d_multi_in_tests"] == integrity.CheckResult(
+        False, "conv2d_multi_in: case 0 gave no result (the process stopped early) (and 5 more failing cases)"
+    )
+
+
+# --------------------------------------------------------------------------
+# Judging rules
+# --------------------------------------------------------------------------
+
+
+def judge_one(tmp_path, case, write):
+    """judge_case on a single case whose out/0 file `write(out_dir)` writes."""
+    out = tmp_path / "out"
+    out.mkdir(exist_ok=True)
+    write(out)
+    with integrity.open_out_dir(tmp_path) as fd:
+        return integrity.judge_case(fd, 0, case)
+
+
+def test_numbers_compare_numerically_but_a_bool_is_no_number(tmp_path):
+    case = integrity.Case("conv_output_size", "conv_output_size", (5, 3), {}, 3)
+    for passing in (3, 3.0, np.int32(3), np.uint8(3)):
+        assert judge_one(tmp_path, case, lambda out: np.save(out / "0.npy", np.asarray(passing))) == ""
+    for failing, problem in [(True, "returned a bool"), (4, "returned a wrong number"), ([3], "returned an array of shape (1,)"),
+                             (float("nan"), "returned a wrong number")]:
+        assert problem in judge_one(tmp_path, case, lambda out: np.save(out / "0.npy", np.asarray(failing)))
+
+
+def test_arrays_compare_by_shape_then_closeness(tmp_path):
+    expected = np.arange(6.0).reshape(2, 3) * 1e3
+    case = integrity.Case("corr2d", "corr2d", (), {}, expected)
+    save = lambda value: lambda out: np.save(out / "0.npy", value)  # noqa: E731
+    assert judge_one(tmp_path, case, save(expected * (1 + 1e-8))) == ""
+    assert judge_one(tmp_path, case, save(expected.astype(np.float32))) == ""
+    assert judge_one(tmp_path, case, save(expected.astype(int).tolist())) == ""
+    assert judge_one(tmp_path, case, save(expected.T)) == "corr2d: case 0 returned shape (3, 2), expected (2, 3)"
+    assert judge_one(tmp_path, case, save(expected + 0.01)) == "corr2d: case 0 returned wrong values (the shape (2, 3) is right)"
+
+
+@pytest.mark.parametrize("kinds, passes", [
+    (["ValueError", "Exception"], True),
+    (["DepthError", "ValueError", "Exception"], True),     # a subclass of ValueError, as diagnose's isinstance accepts
+    (["TypeError", "Exception"], False),
+    (["NotAnArray"], False),
+])
+def test_an_expected_value_error_accepts_its_subclasses_only(kinds, passes, tmp_path):
+    case = integrity.Case("conv2d_multi_in", "conv2d_multi_in", (), {}, "ValueError")
+    record = {"error": kinds[0], "kinds": kinds, "message": ""}
+    message = judge_one(tmp_path, case, lambda out: (out / "0.json").write_text(json.dumps(record)))
+    assert (message == "") == passes, message
+
+
+def test_a_result_where_a_value_error_is_expected_fails(tmp_path):
+    case = integrity.Case("conv2d_multi_in", "conv2d_multi_in", (), {}, "ValueError")
+    message = judge_one(tmp_path, case, lambda out: np.save(out / "0.npy", np.zeros((2, 2))))
+    assert message.startswith("conv2d_multi_in: case 0 returned a result, expected ValueError")
+
+
+# --------------------------------------------------------------------------
+# The cases: deterministic, and right by independent numbers
+# --------------------------------------------------------------------------
+
+
+def test_cases_are_the_same_for_the_same_seed_text_and_differ_for_another():
+    def fingerprint(cases):
+        return [(c.function, [np.asarray(a).tolist() for a in c.args], c.kwargs, np.asarray(c.expected).tolist()) for c in cases]
+
+    for assignment in ASSIGNMENTS:
+        first, again = integrity.cases_for(assignment, "alice"), integrity.cases_for(assignment, "alice")
+        assert fingerprint(first) == fingerprint(again)
+        assert fingerprint(first) != fingerprint(integrity.cases_for(assignment, "bob"))
+    assert integrity.cases_for("demo", "alice") == []
+
+
+def test_output_sizes_and_parameter_counts_match_hand_counts():
+    for case in integrity.cases_for("01_single_channel", SEED):
+        if case.function == "conv_output_size":
+            (n, k), padding, stride = case.args, case.kwargs["padding"], case.kwargs["stride"]
+            assert case.expected == len(range(0, n + 2 * padding - k + 1, stride))  # window positions, counted
+    sizes = {(c.args, c.kwargs["stride"]): c.expected for c in integrity.cases_for("01_single_channel", SEED)
+             if c.function == "conv_output_size"}
+    assert sizes[(224, 3), 1] == 224 and sizes[(227, 11), 4] == 55
+    counts = {c.args: c.expected for c in integrity.cases_for("03_many_filters", SEED) if c.function == "conv_layer_params"}
+    assert counts[3, 64, 3] == 1_792 and counts[64, 128, 3] == 73_856 and counts[512, 512, 3] == 2_359_808
+    assert counts[64, 32, 1] == 2_080
+
+
+def test_convolution_answers_match_scipy():
+    corr2d_cases = integrity.cases_for("01_single_channel", SEED)[9:]
+    assert [case.function for case in corr2d_cases] == ["corr2d"] * 5
+    assert any(case.args[0].shape[0] != case.args[0].shape[1] for case in corr2d_cases)
+    assert any(case.args[1].shape[0] != case.args[1].shape[1] for case in corr2d_cases)
+    for case in corr2d_cases:
+        (x, k), padding, stride = case.args, case.kwargs["padding"], case.kwargs["stride"]
+        np.testing.assert_allclose(case.expected, correlate2d(np.pad(x, padding), k, mode="valid")[::stride, ::stride])
+    for case in integrity.cases_for("02_multi_channel", SEED):
+        x, w, b = (*case.args, 0.0)[:3]
+        if isinstance(case.expected, str):
+            assert x.shape[0] != w.shape[0]
+            continue
+        np.testing.assert_allclose(case.expected, sum(correlate2d(x[c], w[c], mode="valid") for c in range(len(x))) + b)
+    for case in integrity.cases_for("03_many_filters", SEED):
+        if case.function != "conv2d_multi_out":
+            continue
+        x, w, b = case.args
+        if isinstance(case.expected, str):
+            assert x.shape[0] != w.shape[1]
+            continue
+        by_scipy = [sum(correlate2d(x[c], w[f, c], mode="valid") for c in range(len(x))) + b[f] for f in range(len(w))]
+        np.testing.assert_allclose(case.expected, by_scipy)
+
+
+def test_the_arrays_stay_small():
+    for assignment in ASSIGNMENTS:
+        for case in integrity.cases_for(assignment, SEED):
+            assert all(np.size(value) <= 3 * 12 * 12 for value in case.args)
+
+
+# --------------------------------------------------------------------------
+# Preparing the work folder
+# --------------------------------------------------------------------------
+
+
+def test_harness_cells_leave_out_the_test_cells_only():
+    notebook = solution("01_single_channel")
+    cells = integrity.harness_cells(notebook)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert len(cells) == len(code) - 2
+    assert not any("diagnose.check_" in source for source in cells)
+    assert any(source.startswith("def corr2d(") for source in cells)
+
+
+def test_prepare_writes_what_the_harness_reads_and_an_argv_relative_to_the_workdir(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "0.npy").write_bytes(b"stale")
+    cases = integrity.cases_for("02_multi_channel", SEED)
+    argv = integrity.prepare(tmp_path, solution("02_multi_channel"), cases, cell_seconds=7)
+    assert argv == [sys.executable, "integrity_harness.py", ".", "7"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.json", "cells.json", "inputs.npz", "integrity_harness.py", "out"]
+    assert list((tmp_path / "out").iterdir()) == []
+    harness = (tmp_path / "integrity_harness.py").read_text()
+    assert "import autograder" not in harness and "from autograder" not in harness

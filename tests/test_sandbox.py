@@ -1,0 +1,197 @@
+"""Student code runs in a sandbox that cannot see, reach or break anything else.
+
+Each test runs a few lines of Python through autograder.sandbox.run, as the
+grader runs a kernel or the independent check, and asserts what the OS
+allowed: the course's secrets are out of sight, nothing outside the scratch
+folder is writable, there is no network, and memory, processes and time are
+capped. Without bubblewrap these tests skip, except in CI (CI set), where
+.ci/run installs it and its absence is a failure.
+"""
+
+import os
+import select
+import socket
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from autograder import sandbox
+from autograder.release import REPO
+
+USER = sandbox.UID_BASE + 7
+
+
+@pytest.fixture(scope="module", autouse=True)
+def needs_bubblewrap():
+    try:
+        sandbox.check_available()
+    except sandbox.SandboxUnavailable as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must be able to sandbox student code: {error}")
+        pytest.skip(str(error))
+
+
+@pytest.fixture
+def scratch(tmp_path):
+    folder = sandbox.make_scratch(tmp_path / "scratch", USER)
+    os.chmod(tmp_path, 0o755)
+    yield folder
+    sandbox.remove_scratch(folder)
+
+
+def run_python(code, scratch, limits=sandbox.Limits(), timeout=60):
+    """Run code in the sandbox; returns (exit code, what it printed)."""
+    (scratch / "job.py").write_text(textwrap.dedent(code), encoding="utf-8")
+    (scratch / "out.txt").touch()
+    sandbox.give_to_sandbox(scratch, USER)
+    wrapper = "import runpy, sys\nsys.stdout = sys.stderr = open('out.txt', 'w', buffering=1)\nrunpy.run_path('job.py')\n"
+    (scratch / "wrapper.py").write_text(wrapper, encoding="utf-8")
+    code, _ = sandbox.run([sys.executable, "wrapper.py"], scratch=scratch, sandbox_user=USER,
+                          limits=limits, timeout=timeout)
+    return code, (scratch / "out.txt").read_text(encoding="utf-8")
+
+
+def test_the_course_and_its_secrets_are_out_of_sight(scratch):
+    neighbour = scratch.parent / "other_student.ipynb"  # beside the scratch folder
+    neighbour.write_text("{}")
+    secrets = [REPO / "solutions", REPO / "autograder", REPO / "autograder" / "gradebook.db", REPO / "tests",
+               REPO / "README.md", neighbour, Path.home() / ".bashrc"]
+    code, printed = run_python(f"""
+        import os
+        for path in {[str(p) for p in secrets]!r}:
+            print(path, os.path.exists(path))
+        print("beside the scratch folder:", sorted(os.listdir({str(scratch.parent)!r})))
+        """, scratch)
+    assert code == 0, printed
+    assert "True" not in printed, printed
+    assert f"beside the scratch folder: ['{scratch.name}']" in printed
+
+
+def test_numpy_and_conv_lib_are_there_to_use(scratch):
+    code, printed = run_python("import numpy, conv_lib\nprint(conv_lib.corr2d(numpy.eye(3), numpy.ones((2, 2))).tolist())\n",
+                               scratch)
+    assert (code, printed.strip()) == (0, "[[2.0, 1.0], [1.0, 2.0]]")
+
+
+def test_only_the_scratch_folder_is_writable(scratch):
+    code, printed = run_python(f"""
+        import os
+        open("mine.txt", "w").write("fine")
+        open("/tmp/mine.txt", "w").write("fine")
+        for path in ["{REPO}/conv_lib/planted.py", "{sys.prefix}/planted.py", "/usr/planted", "/etc/planted"]:
+            try:
+                open(path, "w")
+                print("WROTE", path)
+            except OSError as error:
+                print("refused", type(error).__name__)
+        """, scratch)
+    assert code == 0, printed
+    assert "WROTE" not in printed
+    assert (scratch / "mine.txt").read_text() == "fine"
+    assert not (REPO / "conv_lib" / "planted.py").exists()
+
+
+def test_there_is_no_network_not_even_to_this_machine(scratch):
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    code, printed = run_python(f"""
+        import socket
+        for address in [("127.0.0.1", {port}), ("1.1.1.1", 80)]:
+            try:
+                socket.create_connection(address, timeout=3)
+                print("CONNECTED", address)
+            except OSError as error:
+                print("refused", type(error).__name__)
+        """, scratch)
+    # A connection that had got through would wait in the listener's backlog.
+    waiting, _, _ = select.select([listener], [], [], 0)
+    listener.close()
+    assert code == 0, printed
+    assert "CONNECTED" not in printed
+    assert waiting == []
+
+
+def test_it_runs_as_an_unprivileged_user_without_capabilities(scratch):
+    code, printed = run_python("import os\nprint(os.getuid(), open('/proc/self/status').read().split('CapEff:')[1].split()[0])\n",
+                               scratch)
+    expected_uid = USER if os.geteuid() == 0 else os.getuid()
+    assert (code, printed.split()) == (0, [str(expected_uid), "0000000000000000"])
+
+
+def test_the_grader_environment_does_not_leak_in(scratch, monkeypatch):
+    monkeypatch.setenv("CONV_COURSE_SECRET", "do-not-tell")
+    code, printed = run_python("import os\nprint(sorted(os.environ))\n", scratch)
+    assert code == 0
+    assert "CONV_COURSE_SECRET" not in printed
+
+
+def test_a_memory_bomb_meets_memory_error(scratch):
+    code, printed = run_python("""
+        try:
+            hog = bytearray(8 * 2**30)
+            print("ALLOCATED")
+        except MemoryError:
+            print("MemoryError")
+        """, scratch, limits=sandbox.Limits(memory_mb=1024))
+    assert (code, printed.strip()) == (0, "MemoryError")
+
+
+def test_a_fork_bomb_runs_out_of_processes(scratch):
+    code, printed = run_python("""
+        import os, time
+        children = 0
+        try:
+            while True:
+                if os.fork() == 0:
+                    time.sleep(30)
+                    os._exit(0)
+                children += 1
+        except OSError as error:
+            print("stopped after", children, type(error).__name__)
+        """, scratch, limits=sandbox.Limits(processes=16))
+    assert code == 0, printed
+    words = printed.split()
+    assert words[0:2] == ["stopped", "after"] and int(words[2]) < 16 and words[3] == "BlockingIOError"
+
+
+def test_an_endless_program_is_killed_at_the_timeout_with_its_children(scratch):
+    code, printed = run_python("""
+        import os, time
+        if os.fork() == 0:
+            open("child-alive", "w")
+        while True:
+            time.sleep(0.1)
+        """, scratch, timeout=3)
+    assert code is None
+    marker = scratch / "child-alive"
+    assert marker.exists()
+    # the PID namespace went down with its first process: nothing of it runs on
+    assert not any(sandbox_processes())
+
+
+def sandbox_processes():
+    """PIDs of processes of the test's sandbox user still alive."""
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == USER and os.geteuid() == 0:
+                    yield int(entry.name)
+            except OSError:
+                pass
+
+
+def test_without_bubblewrap_the_grader_refuses_and_says_how_to_fix_it(monkeypatch):
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
+    with pytest.raises(sandbox.SandboxUnavailable, match="apt-get install bubblewrap"):
+        sandbox.check_available()
+
+
+def test_wrap_names_every_limit():
+    command = sandbox.wrap(["python", "-c", "pass"], scratch=Path("/tmp/x"), sandbox_user=USER,
+                           limits=sandbox.Limits(memory_mb=100, cpu_seconds=5, processes=9, file_mb=2, open_files=50))
+    assert command[0] == "bwrap" and "--unshare-net" in command and "--unshare-pid" in command
+    assert {f"--as={100 * 2**20}", "--cpu=5", "--fsize=" + str(2 * 2**20), "--nofile=50"} <= set(command)
+    assert command[-3:] == ["python", "-c", "pass"]
+
