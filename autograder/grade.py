@@ -26,7 +26,8 @@ import os
 import shutil
 import sys
 import tempfile
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,8 +186,9 @@ class WorkerPool:
     (hence its own sandbox user and gradebook). A worker process that dies
     is replaced; the task it was running is tried once more."""
 
-    def __init__(self, settings, jobs):
+    def __init__(self, settings, jobs, initializer=worker.start_worker):
         self.settings, self.jobs = settings, max(1, jobs)
+        self.initializer = initializer
         self.context = multiprocessing.get_context("spawn")
         self.executor = None
 
@@ -203,45 +205,59 @@ class WorkerPool:
         for number in range(self.jobs):
             numbers.put(number)
         self.executor = ProcessPoolExecutor(self.jobs, mp_context=self.context,
-                                            initializer=worker.start_worker, initargs=(self.settings, numbers))
+                                            initializer=self.initializer, initargs=(self.settings, numbers))
 
     def run(self, calls, label, progress, on_crash=None):
-        """Run [(function, args)]; returns the results in the same order."""
-        results_by_index, attempts = {}, {}
-        pending = list(range(len(calls)))
+        """Run [(function, args)] on the workers; returns the results in order.
+
+        At most one task per worker is in flight, so when a worker process
+        dies the suspects are the few tasks then running. Each suspect is then
+        run again alone: one that kills its worker a second time gets
+        on_crash(args) as its result (without on_crash, the error is raised);
+        the others finish normally. A task that raises gets on_crash too.
+        """
+        done = {}
+        queue, suspects = deque(range(len(calls))), deque()
         bar = progress_bar(len(calls), label, progress)
-        while pending:
-            futures = {self.executor.submit(calls[i][0], *calls[i][1]): i for i in pending}
-            pending = []
+
+        def finish(index, result):
+            done[index] = result
+            bar.update(1)
+
+        while queue or suspects:
+            alone = bool(suspects)
+            batch = deque([suspects.popleft()]) if alone else queue
+            in_flight = {}
             try:
-                for future in as_completed(futures):
-                    index = futures[future]
-                    try:
-                        results_by_index[index] = future.result()
-                        bar.update(1)
-                    except BrokenProcessPool:
-                        raise
-                    except Exception as error:  # a bug of the grader on this submission
-                        attempts[index] = attempts.get(index, 0) + 1
-                        if on_crash is None:
+                while batch or in_flight:
+                    while batch and len(in_flight) < self.jobs:
+                        index = batch.popleft()
+                        in_flight[self.executor.submit(calls[index][0], *calls[index][1])] = index
+                    finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        index = in_flight.pop(future)
+                        try:
+                            finish(index, future.result())
+                        except BrokenProcessPool:
+                            in_flight[future] = index
                             raise
-                        results_by_index[index] = on_crash(calls[index][1])
-                        results_by_index[index]["message"] = f"the grader failed on this submission: {error!r}"[:300]
-                        bar.update(1)
+                        except Exception as error:  # a bug of the grader on this task
+                            if on_crash is None:
+                                raise
+                            finish(index, {**on_crash(calls[index][1]),
+                                           "message": f"the grader failed on this submission: {error!r}"[:300]})
             except BrokenProcessPool:
                 self.executor.shutdown(wait=False, cancel_futures=True)
                 self._start()
-                for future, index in futures.items():
-                    if index in results_by_index:
-                        continue
-                    attempts[index] = attempts.get(index, 0) + 1
-                    if attempts[index] >= 2 and on_crash is not None:
-                        results_by_index[index] = on_crash(calls[index][1])
-                        bar.update(1)
-                    else:
-                        pending.append(index)
+                for index in in_flight.values():
+                    if not alone:
+                        suspects.append(index)  # it was running when a worker died
+                    elif on_crash is None:
+                        raise
+                    else:  # alone, it killed its worker again: it is the culprit
+                        finish(index, on_crash(calls[index][1]))
         bar.close()
-        return [results_by_index[i] for i in range(len(calls))]
+        return [done[i] for i in range(len(calls))]
 
 
 def progress_bar(total, label, enabled):

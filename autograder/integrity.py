@@ -312,7 +312,8 @@ def prepare(workdir, notebook, cases, cell_seconds=DEFAULT_CELL_SECONDS, referen
     (workdir / "cases.json").write_text(json.dumps(encoded), encoding="utf-8")
     np.savez(workdir / "inputs.npz", **arrays)
     shutil.copyfile(HARNESS, workdir / HARNESS.name)
-    return [sys.executable, HARNESS.name, ".", str(cell_seconds)]
+    quick = ["quick"] if reference is not None else []  # no pictures either (PICTURE_MODULES)
+    return [sys.executable, HARNESS.name, ".", str(cell_seconds), *quick]
 
 
 # --------------------------------------------------------------------------
@@ -527,7 +528,8 @@ def verdict(problems):
     return CheckResult(False, problems[0] + (f" (and {more} more failing case{'s' * (more > 1)})" if more else ""))
 
 
-def check(notebook, assignment, seed_text, workdir, run, cell_seconds=DEFAULT_CELL_SECONDS, reference=None):
+def check(notebook, assignment, seed_text, workdir, run, cell_seconds=DEFAULT_CELL_SECONDS, reference=None,
+          test_cells=None):
     """Prepare workdir, run the harness with `run(argv, workdir)`, judge what it left.
 
     run: the caller's sandbox runner, run with cwd=workdir; it may raise
@@ -536,9 +538,13 @@ def check(notebook, assignment, seed_text, workdir, run, cell_seconds=DEFAULT_CE
     reference: the source notebook; given, a quick pass skips the unchanged
     teaching cells first, and only if a function fails there are all cells
     run again (so a failure always comes from the full notebook).
+    test_cells: check only the functions of these test cells (grade_ids),
+    e.g. those nbgrader passed: a verdict can only take points away.
     Returns {} for an assignment without checks.
     """
     cases = cases_for(assignment, seed_text)
+    if test_cells is not None:
+        cases = [case for case in cases if TEST_CELL[case.grade_id] in test_cells]
     if not cases:
         return {}
     workdir = Path(workdir)

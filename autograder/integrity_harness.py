@@ -4,7 +4,7 @@ This script is copied ALONE into a folder and run there in a sandbox by
 autograder/integrity.py; it imports only the standard library, numpy and
 IPython (never the `autograder` package). Usage:
 
-    python integrity_harness.py WORKDIR [CELL_SECONDS]
+    python integrity_harness.py WORKDIR [CELL_SECONDS] [quick]
 
 WORKDIR holds what autograder/integrity.py `prepare` wrote:
 
@@ -46,6 +46,7 @@ import json  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import traceback  # noqa: E402
+import types  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -293,22 +294,56 @@ def run_cases(shell, cases, inputs, out_dir, seconds):
 
 
 # --------------------------------------------------------------------------
+# The quick pass: no pictures
+# --------------------------------------------------------------------------
+
+#: Modules that only draw. In the quick pass (`quick` on the command line)
+#: they are do-nothing stand-ins: importing matplotlib costs more than the
+#: rest of the check. A function that fails the quick pass is checked again
+#: by a full pass with the real modules, so a stand-in can never cost a point.
+PICTURE_MODULES = ("matplotlib", "matplotlib.pyplot", "conv_lib.plots", "conv_lib.widgets", "ipywidgets")
+
+
+def _do_nothing(*args, **kwargs):
+    return None
+
+
+class NoPictures(types.ModuleType):
+    """A module whose every public name is a function that does nothing."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _do_nothing
+
+
+def leave_out_pictures():
+    for name in PICTURE_MODULES:
+        sys.modules[name] = NoPictures(name)
+
+
+# --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
 
 
 def parse_arguments(argv):
-    """(workdir, cell_seconds) from [script, WORKDIR, CELL_SECONDS?]."""
+    """(workdir, cell_seconds, quick) from [script, WORKDIR, CELL_SECONDS?, "quick"?]."""
+    quick = argv[-1] == "quick"
+    if quick:
+        argv = argv[:-1]
     if len(argv) not in (2, 3):
-        raise SystemExit(f"usage: python {Path(argv[0]).name} WORKDIR [CELL_SECONDS]")
+        raise SystemExit(f"usage: python {Path(argv[0]).name} WORKDIR [CELL_SECONDS] [quick]")
     seconds = float(argv[2]) if len(argv) == 3 else DEFAULT_CELL_SECONDS
     if not seconds > 0:
         raise SystemExit(f"CELL_SECONDS must be a positive number of seconds, got {argv[2]!r}")
-    return Path(argv[1]).resolve(), seconds
+    return Path(argv[1]).resolve(), seconds, quick
 
 
 def main(argv):
-    workdir, seconds = parse_arguments(argv)
+    workdir, seconds, quick = parse_arguments(argv)
+    if quick:
+        leave_out_pictures()
     cells, cases, inputs = read_inputs(workdir)
     out_dir = workdir / OUT
     out_dir.mkdir(exist_ok=True)

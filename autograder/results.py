@@ -150,11 +150,12 @@ CODE = re.compile(r"^\[([a-z0-9-]+)\]")
 
 def summary(rows, notes=()):
     """The text printed at the end of a run."""
-    lines = [f"graded {len(rows)} submission(s) of {len({row.student_id for row in rows})} student(s)"]
-    scored = [row for row in rows if row.max_score > 0]
+    submitted = [row for row in rows if row.status != "missing"]
+    lines = [f"graded {len(submitted)} submission(s) of {len({row.student_id for row in submitted})} student(s)"]
+    scored = [row for row in submitted if row.max_score > 0]
     if scored:
         mean = sum(row.score / row.max_score for row in scored) / len(scored)
-        lines.append(f"mean score: {100 * mean:.1f}% of the points")
+        lines.append(f"mean score: {100 * mean:.1f}% of the points (submissions only)")
     counts = Counter(row.status for row in rows)
     lines.append("status: " + ", ".join(f"{status} {counts[status]}" for status in STATUSES if counts[status]))
     codes = Counter(

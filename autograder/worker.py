@@ -210,7 +210,7 @@ class Worker:
         """Re-run the graded functions in a fresh sandbox and overrule any
         test cell that passed in the kernel but fails here (`tampered`)."""
         seed_text = f"{self.settings.secret}:{graded.student_id}:{graded.assignment}"
-        passed_in_kernel = any(cell.kind == "test" and cell.points > 0 for cell in graded.cells)
+        passed_in_kernel = {cell.grade_id for cell in graded.cells if cell.kind == "test" and cell.points > 0}
         if not passed_in_kernel or not integrity.cases_for(graded.assignment, seed_text):
             # Nothing to overrule: the check can only take points away.
             if notebook_file is not None:
@@ -222,7 +222,8 @@ class Worker:
             run = partial(self._run_sandboxed, timeout=max(2 * self.settings.timeout, 60))
             verdicts = integrity.check(notebook, graded.assignment, seed_text, workdir, run,
                                        cell_seconds=self.settings.timeout,
-                                       reference=self.source_notebook(graded.assignment))
+                                       reference=self.source_notebook(graded.assignment),
+                                       test_cells=passed_in_kernel)
         finally:
             sandbox.remove_scratch(workdir)
         forged = []

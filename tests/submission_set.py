@@ -217,7 +217,7 @@ def write_submission_set(folder, marker_paths=(), port=9, secret_paths=()):
     for student, sources in WRONG_SUBMISSIONS[MULTI].items():
         submit(student, answered(sources), WAITS, 0.0, EXPECTED_CODES[MULTI][student][0])
 
-    # Time limits (the test grades with --timeout 5).
+    # Time limits (the test grades with a short --timeout).
     submit("infinite_loop", with_cell_after(correct(), "conv2d_multi_in", INFINITE_LOOP), "timeout", MULTI_POINTS)
     submit("stubborn_loop", with_cell_after(correct(), "conv2d_multi_in", STUBBORN_LOOP), "timeout", 0.0)
 

@@ -433,3 +433,42 @@ def test_prepare_writes_what_the_harness_reads_and_an_argv_relative_to_the_workd
     assert list((tmp_path / "out").iterdir()) == []
     harness = (tmp_path / "integrity_harness.py").read_text()
     assert "import autograder" not in harness and "from autograder" not in harness
+
+
+# --- the quick pass -------------------------------------------------------------------
+
+
+def test_the_quick_pass_skips_unchanged_teaching_cells_and_pictures(tmp_path):
+    """With the source notebook as reference, a teaching cell left as the course
+    wrote it does not run, and drawing modules are stand-ins: a solved notebook
+    passes without either."""
+    reference = solution("02_multi_channel")
+    notebook = solution("02_multi_channel")
+    skipped = [source for source in integrity.harness_cells(notebook, reference) if source == ""]
+    assert len(skipped) == len(integrity.teaching_cells(reference))
+    results = check(notebook, tmp_path, "02_multi_channel", reference=reference)
+    assert all(result.passed for result in results.values())
+    argv = integrity.prepare(tmp_path / "again", notebook, integrity.cases_for("02_multi_channel", SEED),
+                             reference=reference)
+    assert argv[-1] == "quick"
+
+
+def test_a_function_that_needs_a_teaching_cell_passes_through_the_full_pass(tmp_path):
+    """The quick pass leaves out teaching cells; a function that needs one (here a
+    global the course's cell defines) fails there, and the full pass, which
+    runs every cell, decides: it passes. An honest notebook is never called tampered."""
+    reference = graded_cells_only(solution("02_multi_channel"))
+    teaching = nbformat.v4.new_code_cell("CHANNEL_AXIS = 0  # a teaching cell of the course")
+    teaching.id = "teaching-cell"
+    index = next(i for i, cell in enumerate(reference.cells)
+                 if cell.metadata.get("nbgrader", {}).get("grade_id") == "conv2d_multi_in")
+    reference.cells.insert(index, teaching)
+    notebook = nbformat.from_dict(json.loads(nbformat.writes(reference)))
+    with_answer(notebook, "conv2d_multi_in", '''def conv2d_multi_in(x, w, b=0.0):
+    if w.shape[CHANNEL_AXIS] != x.shape[CHANNEL_AXIS]:
+        raise ValueError("each filter must have one channel per input channel")
+    return sum(corr2d(x[c], w[c]) for c in range(x.shape[CHANNEL_AXIS])) + b
+''')
+    assert "" in integrity.harness_cells(notebook, reference)  # the teaching cell is left out at first
+    results = check(notebook, tmp_path, "02_multi_channel", reference=reference)
+    assert results["conv2d_multi_in_tests"].passed

@@ -1,0 +1,44 @@
+"""A grading worker that dies takes nothing else with it.
+
+autograder.grade.WorkerPool runs the grading tasks in long-lived worker
+processes. Here the tasks are tiny stand-ins: one of them kills its worker
+process (as a crash of nbgrader or of the machine's memory would). The pool
+starts new workers, every other task still gets its result, and the task
+that killed its worker twice gets the `on_crash` result instead of stopping
+the run.
+"""
+
+import os
+
+from autograder.grade import WorkerPool
+
+_number = None
+
+
+def remember_number(settings, numbers):
+    """Initializer: each worker takes its own number, as the real workers do."""
+    global _number
+    _number = numbers.get()
+
+
+def square_or_die(value):
+    if value == "die":
+        os._exit(3)
+    return value * value
+
+
+def worker_number(_):
+    return _number
+
+
+def test_a_task_that_kills_its_worker_is_reported_and_the_others_finish():
+    with WorkerPool(settings=None, jobs=2, initializer=remember_number) as pool:
+        calls = [(square_or_die, (value,)) for value in (1, 2, "die", 3, 4, 5)]
+        results = pool.run(calls, "test", progress=False, on_crash=lambda args: {"crashed": args[0]})
+    assert results == [1, 4, {"crashed": "die"}, 9, 16, 25]
+
+
+def test_each_worker_has_its_own_number():
+    with WorkerPool(settings=None, jobs=2, initializer=remember_number) as pool:
+        numbers = pool.run([(worker_number, (i,)) for i in range(20)], "test", progress=False)
+    assert set(numbers) <= {0, 1}
