@@ -79,6 +79,13 @@ class Course:
     def db_url(self):
         return f"sqlite:///{self.db}"
 
+    def gradebook(self):
+        """nbgrader's Gradebook of the course (a context manager)."""
+        from nbgrader.api import Gradebook
+
+        quiet_warnings()
+        return Gradebook(self.db_url, results.COURSE_ID)
+
     def folder(self, which, student, assignment):
         return self.root / getattr(self, which) / student / assignment
 
@@ -139,14 +146,27 @@ def grade(submissions_dir, out, options=Options(), course=None):
             work_root=str(work),
         )
         jobs = options.jobs or default_jobs()
-        with WorkerPool(settings, min(jobs, max(len(tasks), 1))) as pool:
-            outcomes = pool.run(
+        feedback_root = out / "feedback"
+        shutil.rmtree(feedback_root, ignore_errors=True)
+        with WorkerPool(settings, min(jobs, max(len(tasks), 1))) as pool, course.gradebook() as gradebook:
+            rows = store_problems(course, gradebook, found, kinds, chosen)
+
+            def recorded(index, outcome):
+                # Here, in this process, as each result comes: into the
+                # gradebook, then its feedback page is made by a worker.
+                row = store_outcome(course, gradebook, tasks[index], outcome, kinds[tasks[index].assignment])
+                rows.append(row)
+                return feedback_call(course, row, bool(outcome.get("notebook")), feedback_root)
+
+            pool.run(
                 [(worker.grade_task, (s.student_id, s.assignment, str(s.notebook))) for s in tasks],
                 "grading", options.progress,
                 on_crash=lambda args: crashed(args[0], args[1], kinds[args[1]]),
+                then=recorded,
             )
-            rows = store(course, found, outcomes, kinds, chosen)
-            write_feedback(pool, course, rows, outcomes, out, options.progress)
+            for row in rows:
+                if row.status in ("invalid", "missing"):
+                    feedback_call(course, row, False, feedback_root)
         results.write_csvs(rows, out)
         return rows, results.summary(rows, notes)
     finally:
@@ -169,16 +189,28 @@ def crashed(student, assignment, kinds):
 
 
 def register(course, assignments, work):
-    """Make sure the course gradebook knows each assignment and its cells
-    (nbgrader's generate_assignment, released into a throw-away folder)."""
-    if not assignments:
-        course.db.parent.mkdir(parents=True, exist_ok=True)
-        return
+    """Make sure the course gradebook knows each assignment and its cells:
+    nbgrader's generate_assignment, called in this process (no second
+    nbgrader start-up), released into a throw-away folder."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
     course.db.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        release.release(SOLUTIONS, work / "release", assignments, gradebook=course.db, config_file=CONFIG_FILE)
-    except release.ReleaseError as error:
-        raise GradingError(f"could not register the assignments in the gradebook {course.db}: {error}") from error
+    if not assignments:
+        return
+    config = worker.load_course_config(CONFIG_FILE)
+    # As autograder/release.py: the root is the sources' parent, where
+    # nbgrader's assignment pattern finds them.
+    config.CourseDirectory.root = str(SOLUTIONS.parent)
+    config.CourseDirectory.source_directory = SOLUTIONS.name
+    config.CourseDirectory.release_directory = os.path.relpath(work / "release", SOLUTIONS.parent)
+    config.CourseDirectory.db_url = course.db_url
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    for name in assignments:
+        outcome = api.generate_assignment(name, force=True, create=True)
+        if not outcome.get("success"):
+            raise GradingError(f"could not register {name} in the gradebook {course.db}: "
+                               f"{worker.last_error_line(outcome)}")
 
 
 class WorkerPool:
@@ -207,7 +239,7 @@ class WorkerPool:
         self.executor = ProcessPoolExecutor(self.jobs, mp_context=self.context,
                                             initializer=self.initializer, initargs=(self.settings, numbers))
 
-    def run(self, calls, label, progress, on_crash=None):
+    def run(self, calls, label, progress, on_crash=None, then=None):
         """Run [(function, args)] on the workers; returns the results in order.
 
         At most one task per worker is in flight, so when a worker process
@@ -215,14 +247,31 @@ class WorkerPool:
         run again alone: one that kills its worker a second time gets
         on_crash(args) as its result (without on_crash, the error is raised);
         the others finish normally. A task that raises gets on_crash too.
+
+        then(index, result), if given, is called here as each result comes
+        and may return a follow-up call (function, args) for the workers,
+        which runs among the remaining tasks; a follow-up's result is not
+        returned, and a follow-up that fails is dropped (it must leave its
+        own trace, as the feedback pages do).
         """
+        calls = list(calls)
+        count = len(calls)
         done = {}
-        queue, suspects = deque(range(len(calls))), deque()
-        bar = progress_bar(len(calls), label, progress)
+        queue, suspects = deque(range(count)), deque()
+        bar = progress_bar(count, label, progress)
 
         def finish(index, result):
             done[index] = result
+            if index >= count:
+                return
             bar.update(1)
+            follow_up = then(index, result) if then is not None else None
+            if follow_up is not None:
+                calls.append(follow_up)
+                queue.append(len(calls) - 1)
+
+        def failed(index, result):
+            finish(index, None if index >= count or on_crash is None else result())
 
         while queue or suspects:
             alone = bool(suspects)
@@ -237,27 +286,30 @@ class WorkerPool:
                     for future in finished:
                         index = in_flight.pop(future)
                         try:
-                            finish(index, future.result())
+                            result = future.result()
                         except BrokenProcessPool:
                             in_flight[future] = index
                             raise
                         except Exception as error:  # a bug of the grader on this task
-                            if on_crash is None:
+                            if on_crash is None and index < count:
                                 raise
-                            finish(index, {**on_crash(calls[index][1]),
-                                           "message": f"the grader failed on this submission: {error!r}"[:300]})
+                            failed(index, lambda i=index, e=error: {
+                                **on_crash(calls[i][1]),
+                                "message": f"the grader failed on this submission: {e!r}"[:300]})
+                            continue
+                        finish(index, result)
             except BrokenProcessPool:
                 self.executor.shutdown(wait=False, cancel_futures=True)
                 self._start()
                 for index in in_flight.values():
                     if not alone:
                         suspects.append(index)  # it was running when a worker died
-                    elif on_crash is None:
+                    elif on_crash is None and index < count:
                         raise
                     else:  # alone, it killed its worker again: it is the culprit
-                        finish(index, on_crash(calls[index][1]))
+                        failed(index, lambda i=index: on_crash(calls[i][1]))
         bar.close()
-        return [done[i] for i in range(len(calls))]
+        return [done[i] for i in range(count)]
 
 
 def progress_bar(total, label, enabled):
@@ -267,60 +319,47 @@ def progress_bar(total, label, enabled):
                 file=sys.stderr, dynamic_ncols=True)
 
 
-def store(course, found, outcomes, kinds, chosen):
-    """Record every result in the course gradebook, copy the notebooks into
-    the course folders (for the formgrader and the feedback), and read the
-    rows back from the gradebook. Returns the rows of grades.csv."""
-    from nbgrader.api import Gradebook
-
-    quiet_warnings()
+def store_problems(course, gradebook, found, kinds, chosen):
+    """The rows of the submissions that will not run: invalid files, unknown
+    assignments, and students with nothing for an assignment (missing). An
+    invalid submission of a known assignment scores 0 in the gradebook too,
+    so an earlier grade of that student does not linger there."""
     rows = []
-    students = sorted({s.student_id for s in found} | roster(course))
-    seen = set()
-    with Gradebook(course.db_url, results.COURSE_ID) as gradebook:
-        by_key = {(o["student_id"], o["assignment"]): o for o in outcomes}
-        for s in found:
-            key = (s.student_id, s.assignment)
-            seen.add(key)
-            if s.assignment not in kinds:
-                if not s.problem and s.assignment not in chosen:
-                    continue
-                rows.append(results.empty_row(*key, "invalid", s.problem or "unknown assignment", {}))
-                continue
-            submitted = course.folder("submitted", *key)
-            autograded = course.folder("autograded", *key)
-            shutil.rmtree(autograded, ignore_errors=True)
+    students = sorted({s.student_id for s in found} | {student.id for student in gradebook.students})
+    seen = {(s.student_id, s.assignment) for s in found}
+    for s in found:
+        key = (s.student_id, s.assignment)
+        if s.assignment not in kinds:
             if s.problem:
-                results.record_failure(gradebook, *key, kinds[s.assignment])
-                row = results.read_row(gradebook, *key, "invalid", s.problem, kinds[s.assignment], {})
-                row.score, row.auto_score = row.manual_score, 0.0
-                rows.append(row)
-                continue
-            outcome = by_key[key]
-            submitted.mkdir(parents=True, exist_ok=True)
-            shutil.copy(s.notebook, submitted / f"{s.assignment}.ipynb")
-            if outcome.get("notebook"):
-                autograded.mkdir(parents=True, exist_ok=True)
-                (autograded / f"{s.assignment}.ipynb").write_text(outcome["notebook"], encoding="utf-8")
-            results.record(gradebook, outcome, kinds[s.assignment])
-            messages = {cell["grade_id"]: cell["message"] for cell in outcome["cells"]}
-            rows.append(results.read_row(gradebook, *key, outcome["status"], outcome["message"],
-                                         kinds[s.assignment], messages))
-        for student in students:
-            for assignment in chosen:
-                if (student, assignment) not in seen:
-                    rows.append(results.empty_row(student, assignment, "missing",
-                                                  "no submission found", kinds[assignment]))
+                rows.append(results.empty_row(*key, "invalid", s.problem, {}))
+        elif s.problem:
+            shutil.rmtree(course.folder("autograded", *key), ignore_errors=True)
+            results.record_failure(gradebook, *key, kinds[s.assignment])
+            row = results.read_row(gradebook, *key, "invalid", s.problem, kinds[s.assignment], {})
+            row.score, row.auto_score = row.manual_score, 0.0
+            rows.append(row)
+    for student in students:
+        for assignment in chosen:
+            if (student, assignment) not in seen:
+                rows.append(results.empty_row(student, assignment, "missing", "no submission found", kinds[assignment]))
     return rows
 
 
-def roster(course):
-    """The students the course gradebook knows (from earlier runs, or
-    `nbgrader db student import`): each gets a row, `missing` if need be."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(course.db_url, results.COURSE_ID) as gradebook:
-        return {student.id for student in gradebook.students}
+def store_outcome(course, gradebook, submission, outcome, kinds):
+    """Record one worker result in the course gradebook, copy its notebooks
+    into the course folders (for the formgrader and the feedback), and read
+    its row back from the gradebook."""
+    key = (submission.student_id, submission.assignment)
+    submitted, autograded = course.folder("submitted", *key), course.folder("autograded", *key)
+    shutil.rmtree(autograded, ignore_errors=True)
+    submitted.mkdir(parents=True, exist_ok=True)
+    shutil.copy(submission.notebook, submitted / f"{submission.assignment}.ipynb")
+    if outcome.get("notebook"):
+        autograded.mkdir(parents=True, exist_ok=True)
+        (autograded / f"{submission.assignment}.ipynb").write_text(outcome["notebook"], encoding="utf-8")
+    results.record(gradebook, outcome, kinds)
+    messages = {cell["grade_id"]: cell["message"] for cell in outcome["cells"]}
+    return results.read_row(gradebook, *key, outcome["status"], outcome["message"], kinds, messages)
 
 
 def quiet_warnings():
@@ -337,64 +376,57 @@ def quiet_warnings():
     warnings.filterwarnings("ignore", category=MissingIDFieldWarning)
 
 
-def write_feedback(pool, course, rows, outcomes, out, progress):
-    """OUT/feedback/<student>/<assignment>.html for every row: nbgrader's
-    feedback where the notebook ran, else a page that says what went wrong."""
-    ran = {(o["student_id"], o["assignment"]) for o in outcomes if o.get("notebook")}
-    feedback_root = Path(out) / "feedback"
-    shutil.rmtree(feedback_root, ignore_errors=True)
-    calls, pages = [], []
-    for row in rows:
-        target = feedback_root / row.student_id / f"{row.assignment}.html"
-        if (row.student_id, row.assignment) in ran:
-            calls.append((worker.feedback_task, (course.nbgrader_paths(), row.student_id, row.assignment, str(target))))
-            pages.append((row, target))
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(results.problem_page(row), encoding="utf-8")
-    problems = pool.run(calls, "feedback", progress)
-    for (row, target), problem in zip(pages, problems):
-        if problem:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            row.message = row.message or problem
-            target.write_text(results.problem_page(row), encoding="utf-8")
+def feedback_call(course, row, ran, feedback_root):
+    """The worker call that makes OUT/feedback/<student>/<assignment>.html
+    with nbgrader's generate_feedback when the notebook ran (the page says
+    what went wrong if nbgrader cannot make it); otherwise that page is
+    written here and None returned."""
+    target = feedback_root / row.student_id / f"{row.assignment}.html"
+    if ran:
+        return (worker.feedback_task, (course.nbgrader_paths(), row.student_id, row.assignment, str(target),
+                                       results.problem_page(row)))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(results.problem_page(row), encoding="utf-8")
+    return None
 
 
 def regenerate_feedback(out, options=Options(), course=None):
     """`conv-course feedback`: after manual grading, re-read the scores from
     the gradebook into OUT's CSVs and make every feedback page again."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     course = course or Course.default()
+    out = Path(out)
     statuses = results.read_statuses(out)
     if not statuses:
         raise GradingError(f"no grades.csv in {out}: run `conv-course grade SUBMISSIONS --out {out}` first")
     messages = results.read_test_messages(out)
     kinds = {name: worker.graded_cells(SOLUTIONS / name / f"{name}.ipynb") for name in graded_assignments()}
-    rows, outcomes = [], []
-    with Gradebook(course.db_url, results.COURSE_ID) as gradebook:
+    feedback_root = out / "feedback"
+    rows, calls = [], []
+    with course.gradebook() as gradebook:
         for (student, assignment), status in sorted(statuses.items()):
-            if assignment not in kinds or status == "missing":
-                rows.append(results.empty_row(student, assignment, status, "", kinds.get(assignment, {})))
-                continue
-            try:
-                row = results.read_row(gradebook, student, assignment,
-                                       "ok" if status == "needs_manual_grade" else status, "",
-                                       kinds[assignment], messages.get((student, assignment), {}))
-            except MissingEntry:
-                row = results.empty_row(student, assignment, status, "", kinds[assignment])
+            row = None
+            if assignment in kinds and status != "missing":
+                try:
+                    row = results.read_row(gradebook, student, assignment,
+                                           "ok" if status == "needs_manual_grade" else status, "",
+                                           kinds[assignment], messages.get((student, assignment), {}))
+                except MissingEntry:
+                    pass
+            row = row or results.empty_row(student, assignment, status, "", kinds.get(assignment, {}))
             rows.append(row)
-            notebook = course.folder("autograded", student, assignment) / f"{assignment}.ipynb"
-            if notebook.exists():
-                outcomes.append({"student_id": student, "assignment": assignment, "notebook": True})
-    settings = worker.Settings(course_db=str(course.db), solutions=str(SOLUTIONS), config_file=str(CONFIG_FILE))
+            ran = (course.folder("autograded", student, assignment) / f"{assignment}.ipynb").exists()
+            call = feedback_call(course, row, ran, feedback_root)
+            if call:
+                calls.append(call)
     work = Path(tempfile.mkdtemp(prefix="conv-course-"))
     try:
-        settings = worker.Settings(**{**settings.__dict__, "work_root": str(work)})
-        with WorkerPool(settings, min(options.jobs or default_jobs(), max(len(outcomes), 1))) as pool:
-            write_feedback(pool, course, rows, outcomes, out, options.progress)
+        settings = worker.Settings(course_db=str(course.db), solutions=str(SOLUTIONS), config_file=str(CONFIG_FILE),
+                                   work_root=str(work))
+        with WorkerPool(settings, min(options.jobs or default_jobs(), max(len(calls), 1))) as pool:
+            pool.run(calls, "feedback", options.progress)
     finally:
         sandbox.remove_scratch(work)
     results.write_csvs(rows, out)
     return rows, results.summary(rows)
-

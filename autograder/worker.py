@@ -101,9 +101,14 @@ def grade_task(student_id, assignment, notebook_path):
     return _worker.grade(student_id, assignment, Path(notebook_path)).to_dict()
 
 
-def feedback_task(course_root_config, student_id, assignment, target):
-    """Process-pool task: write nbgrader's feedback page of one graded submission."""
-    return _worker.feedback(course_root_config, student_id, assignment, Path(target))
+def feedback_task(course_root_config, student_id, assignment, target, fallback_page):
+    """Process-pool task: write nbgrader's feedback page of one graded
+    submission, or fallback_page (HTML) if nbgrader cannot make it."""
+    problem = _worker.feedback(course_root_config, student_id, assignment, Path(target))
+    if problem:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        Path(target).write_text(fallback_page, encoding="utf-8")
+    return problem
 
 
 def load_course_config(config_file):

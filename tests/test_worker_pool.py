@@ -42,3 +42,21 @@ def test_each_worker_has_its_own_number():
     with WorkerPool(settings=None, jobs=2, initializer=remember_number) as pool:
         numbers = pool.run([(worker_number, (i,)) for i in range(20)], "test", progress=False)
     assert set(numbers) <= {0, 1}
+
+
+def write_marker(path):
+    open(path, "w").write("done")
+
+
+def test_a_result_can_queue_a_follow_up_call_among_the_remaining_tasks(tmp_path):
+    seen = []
+
+    def then(index, result):
+        seen.append((index, result))
+        return (write_marker, (str(tmp_path / f"after-{index}"),)) if result % 2 else None
+
+    with WorkerPool(settings=None, jobs=2, initializer=remember_number) as pool:
+        results = pool.run([(square_or_die, (value,)) for value in range(5)], "test", progress=False, then=then)
+    assert results == [0, 1, 4, 9, 16]
+    assert sorted(seen) == [(0, 0), (1, 1), (2, 4), (3, 9), (4, 16)]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["after-1", "after-3"]
