@@ -52,6 +52,8 @@ def parser():
     grade_cmd.add_argument("--timeout", type=positive_int, default=60, help="seconds per cell (default 60)")
     grade_cmd.add_argument("--memory", type=positive_int, default=2048, metavar="MB",
                            help="memory limit of each kernel process, MB (default 2048)")
+    grade_cmd.add_argument("--no-feedback", action="store_true",
+                           help="no feedback pages (make them later with `conv-course feedback`)")
     add_common(grade_cmd)
 
     feedback_cmd = commands.add_parser("feedback", help="re-read scores after manual grading; new feedback pages")
@@ -91,7 +93,7 @@ def main(argv=None):
     try:
         if arguments.command == "grade":
             options = grade.Options(tuple(arguments.assignment), arguments.jobs, arguments.timeout,
-                                    arguments.memory, not arguments.quiet)
+                                    arguments.memory, not arguments.quiet, feedback=not arguments.no_feedback)
             rows, text = grade.grade(arguments.submissions, arguments.out, options, course)
         else:
             rows, text = grade.regenerate_feedback(arguments.out, grade.Options(jobs=arguments.jobs,
@@ -100,7 +102,10 @@ def main(argv=None):
         print(f"conv-course {arguments.command}: {error}", file=sys.stderr)
         return 1
     print(text)
-    print(f"wrote {arguments.out / 'grades.csv'}, {arguments.out / 'tests.csv'} and {arguments.out / 'feedback'}/")
+    written = [arguments.out / "grades.csv", arguments.out / "tests.csv"]
+    if arguments.command == "feedback" or not arguments.no_feedback:
+        written.append(f"{arguments.out / 'feedback'}/")
+    print(f"wrote {', '.join(map(str, written))}")
     return 0
 
 

@@ -104,6 +104,7 @@ class Options:
     memory_mb: int = 2048
     progress: bool = True
     secret: str = ""
+    feedback: bool = True
 
 
 def default_jobs():
@@ -156,7 +157,9 @@ def grade(submissions_dir, out, options=Options(), course=None):
                 # gradebook, then its feedback page is made by a worker.
                 row = store_outcome(course, gradebook, tasks[index], outcome, kinds[tasks[index].assignment])
                 rows.append(row)
-                return feedback_call(course, row, bool(outcome.get("notebook")), feedback_root)
+                if options.feedback:
+                    return feedback_call(course, row, bool(outcome.get("notebook")), feedback_root)
+                return None
 
             pool.run(
                 [(worker.grade_task, (s.student_id, s.assignment, str(s.notebook))) for s in tasks],
@@ -165,7 +168,7 @@ def grade(submissions_dir, out, options=Options(), course=None):
                 then=recorded,
             )
             for row in rows:
-                if row.status in ("invalid", "missing"):
+                if row.status in ("invalid", "missing") and options.feedback:
                     feedback_call(course, row, False, feedback_root)
         results.write_csvs(rows, out)
         return rows, results.summary(rows, notes)

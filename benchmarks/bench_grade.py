@@ -11,6 +11,8 @@ ways in one run, one after the other:
                 sandbox, every submission checked again in a second sandboxed
                 process, and the feedback pages made
   --jobs 2      the same with two workers
+  --no-feedback --jobs 2 without the feedback pages: the same work as plain
+                nbgrader's autograde, plus the sandbox and the independent check
 
 Printed: wall seconds for the whole run, seconds per submission, seconds per
 submission per core (wall x jobs / submissions), and the speed-up over plain
@@ -61,12 +63,12 @@ def plain_nbgrader(submissions, assignment, root):
     return time.perf_counter() - start
 
 
-def conv_course(submissions, jobs, root):
-    """Seconds for `conv-course grade --jobs N`, and its grades.csv rows."""
+def conv_course(submissions, jobs, root, *flags):
+    """Seconds for `conv-course grade --jobs N [FLAGS]`, and its grades.csv rows."""
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "autograder.cli", "grade", str(submissions), "--out", str(root / "out"),
-         "--course", str(root / "course"), "--jobs", str(jobs), "--quiet"],
+         "--course", str(root / "course"), "--jobs", str(jobs), "--quiet", *flags],
         check=True, cwd=REPO, stdout=subprocess.DEVNULL,
     )
     seconds = time.perf_counter() - start
@@ -89,16 +91,18 @@ def main():
         plain = plain_nbgrader(folder / "submissions", arguments.assignment, folder / "plain")
         one, rows_one = conv_course(folder / "submissions", 1, folder / "jobs1")
         two, rows_two = conv_course(folder / "submissions", 2, folder / "jobs2")
-    if rows_one != rows_two:
-        raise SystemExit("--jobs 1 and --jobs 2 gave different grades.csv")
+        bare, rows_bare = conv_course(folder / "submissions", 2, folder / "bare", "--no-feedback")
+    if not rows_one == rows_two == rows_bare:
+        raise SystemExit("the conv-course runs gave different grades.csv")
 
     count = arguments.count
     print(f"\n{'':28}{'wall s':>9}{'s/submission':>14}{'s/submission/core':>19}{'speed-up':>10}")
     for name, seconds, jobs in (("plain nbgrader (sequential)", plain, 1),
-                                ("conv-course --jobs 1", one, 1), ("conv-course --jobs 2", two, 2)):
+                                ("conv-course --jobs 1", one, 1), ("conv-course --jobs 2", two, 2),
+                                ("  --jobs 2 --no-feedback", bare, 2)):
         print(f"{name:28}{seconds:9.1f}{seconds / count:14.2f}{seconds * jobs / count:19.2f}{plain / seconds:9.2f}x")
-    print("\nconv-course includes the sandbox, the independent check and the feedback pages; "
-          "plain nbgrader has none of them.")
+    print("\nconv-course includes the sandbox and the independent check (and the feedback pages, "
+          "unless --no-feedback); plain nbgrader has none of them.")
 
 
 if __name__ == "__main__":

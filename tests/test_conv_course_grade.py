@@ -23,7 +23,6 @@ from notebook_tools import REPO, SOLUTIONS, html_text, read_notebook, secret_lin
 from submission_set import (
     MEAN_NOT_SUM,
     MULTI,
-    MULTI_POINTS,
     FORGE_PASSES,
     answered,
     correct,
@@ -245,3 +244,9 @@ def test_the_console_script_is_installed():
     run = subprocess.run([str(script), "grade", "--help"], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0
     assert "<student>/<assignment>/<assignment>.ipynb" in run.stdout
+
+
+def test_release_of_an_unknown_assignment_says_which_exist():
+    run = conv_course("release", "99_nothing", timeout=120)
+    assert run.returncode == 1
+    assert "99_nothing" in run.stderr and "01_single_channel" in run.stderr
