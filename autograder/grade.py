@@ -117,7 +117,8 @@ def grade(submissions_dir, out, options=Options(), course=None):
     the grader cannot run at all."""
     course = course or Course.default()
     out = Path(out)
-    known = graded_assignments()
+    all_kinds = graded_assignments()
+    known = list(all_kinds)
     unknown = [name for name in options.assignments if name not in known]
     if unknown:
         raise GradingError(f"no such assignment: {', '.join(unknown)} (this course has {', '.join(known)})")
@@ -137,7 +138,7 @@ def grade(submissions_dir, out, options=Options(), course=None):
             raise GradingError(str(error)) from error
         chosen = sorted(set(options.assignments) or {s.assignment for s in found if s.assignment in known})
         register(course, chosen, work)
-        kinds = {name: worker.graded_cells(SOLUTIONS / name / f"{name}.ipynb") for name in chosen}
+        kinds = {name: all_kinds[name] for name in chosen}
 
         tasks = [s for s in found if s.problem is None and s.assignment in kinds]
         settings = worker.Settings(
@@ -177,11 +178,16 @@ def grade(submissions_dir, out, options=Options(), course=None):
 
 
 def graded_assignments():
-    """The assignments of solutions/ with something to grade: a notebook
-    named like its folder, with graded cells (so not the lecture demo)."""
-    return [name for name in release.find_assignments(SOLUTIONS)
-            if (SOLUTIONS / name / f"{name}.ipynb").exists()
-            and worker.graded_cells(SOLUTIONS / name / f"{name}.ipynb")]
+    """{assignment: its graded cells (worker.graded_cells)} for the
+    assignments of solutions/ with something to grade: a notebook named like
+    its folder, with graded cells (so not the lecture demo)."""
+    found = {}
+    for name in release.find_assignments(SOLUTIONS):
+        source = SOLUTIONS / name / f"{name}.ipynb"
+        cells = worker.graded_cells(source) if source.exists() else {}
+        if cells:
+            found[name] = cells
+    return found
 
 
 def crashed(student, assignment, kinds):
@@ -404,7 +410,7 @@ def regenerate_feedback(out, options=Options(), course=None):
     if not statuses:
         raise GradingError(f"no grades.csv in {out}: run `conv-course grade SUBMISSIONS --out {out}` first")
     messages = results.read_test_messages(out)
-    kinds = {name: worker.graded_cells(SOLUTIONS / name / f"{name}.ipynb") for name in graded_assignments()}
+    kinds = graded_assignments()
     feedback_root = out / "feedback"
     rows, calls = [], []
     with course.gradebook() as gradebook:

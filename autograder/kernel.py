@@ -26,7 +26,6 @@ import os
 import shutil
 import subprocess
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -106,7 +105,6 @@ class SandboxedKernelManager(AsyncKernelManager):
                 sandbox.kill_group(process)
             scratch = getattr(self, "_scratch", None)
             if scratch is not None and not restart:
-                time.sleep(0)  # the kernel's files are closed once its group is gone
                 sandbox.remove_scratch(scratch)
 
     shutdown_kernel = _async_shutdown_kernel

@@ -126,7 +126,7 @@ def write_csvs(rows, out):
 
 
 def read_statuses(out):
-    """{(student, assignment): (status, "")} from an earlier grades.csv."""
+    """{(student, assignment): status} from an earlier grades.csv."""
     path = Path(out) / "grades.csv"
     if not path.exists():
         return {}

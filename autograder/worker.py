@@ -209,6 +209,8 @@ class Worker:
             graded = Graded(student_id, assignment, status, message, cells)
 
         self.check_independently(graded, notebook, notebook_file if notebook_file.exists() else None)
+        if graded.notebook is None and notebook_file.exists():
+            graded.notebook = notebook_file.read_text(encoding="utf-8")
         return graded
 
     def check_independently(self, graded, notebook, notebook_file):
@@ -217,10 +219,7 @@ class Worker:
         seed_text = f"{self.settings.secret}:{graded.student_id}:{graded.assignment}"
         passed_in_kernel = {cell.grade_id for cell in graded.cells if cell.kind == "test" and cell.points > 0}
         if not passed_in_kernel or not integrity.cases_for(graded.assignment, seed_text):
-            # Nothing to overrule: the check can only take points away.
-            if notebook_file is not None:
-                graded.notebook = notebook_file.read_text(encoding="utf-8")
-            return
+            return  # nothing to overrule: the check can only take points away
         workdir = sandbox.make_scratch(tempfile.mkdtemp(prefix="c-", dir=self.scratch_root), self.sandbox_user)
         try:
             os.chmod(workdir, 0o755)
@@ -252,8 +251,6 @@ class Worker:
             )
             if notebook_file is not None:
                 graded.notebook = mark_forged(nbformat.read(notebook_file, as_version=4), forged)
-        elif notebook_file is not None:
-            graded.notebook = notebook_file.read_text(encoding="utf-8")
 
     def _run_sandboxed(self, argv, workdir, timeout):
         sandbox.give_to_sandbox(workdir, self.sandbox_user)
@@ -269,7 +266,7 @@ class Worker:
     def cell_kinds(self, assignment):
         """{grade_id: (kind, max points)} of the assignment's graded cells, from its source."""
         if assignment not in self.kinds:
-            self.kinds[assignment] = graded_cells(Path(self.settings.solutions) / assignment / f"{assignment}.ipynb")
+            self.kinds[assignment] = graded_cells(self.source_notebook(assignment))
         return self.kinds[assignment]
 
     def read_grades(self, student_id, assignment, notebook, kinds):
@@ -320,8 +317,11 @@ class Worker:
 
 def graded_cells(source_notebook):
     """{grade_id: (kind, points)} in notebook order: "test" for autograder
-    test cells, "written" for answers a person grades."""
-    notebook = nbformat.read(source_notebook, as_version=4)
+    test cells, "written" for answers a person grades.
+    source_notebook: the nbgrader source, a path or an already read notebook."""
+    notebook = source_notebook
+    if not isinstance(notebook, nbformat.NotebookNode):
+        notebook = nbformat.read(source_notebook, as_version=4)
     cells = {}
     for cell in notebook.cells:
         meta = cell.metadata.get("nbgrader", {})
