@@ -165,7 +165,7 @@ def wrap(argv, *, scratch, sandbox_user, limits=Limits(), writable=()):
     Returns a list of str for subprocess.
     """
     scratch = Path(scratch)
-    created = set()
+    created = {"/tmp"}
     command = [
         "bwrap",
         "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
@@ -173,10 +173,11 @@ def wrap(argv, *, scratch, sandbox_user, limits=Limits(), writable=()):
         "--die-with-parent", "--new-session",
         "--hostname", "sandbox",
         "--proc", "/proc", "--dev", "/dev",
-        *_bind_options(readable_paths(), created=created),
-        # /tmp first: when scratch lies under /tmp, its own bind must come after.
+        # /tmp first: whatever is bound below /tmp (the scratch folder, or this
+        # Python when the venv lives in a clone under /tmp) must come after it.
         "--bind", str(scratch / ".tmp"), "/tmp",
-        *_bind_options([scratch, *map(Path, writable)], bind="--bind", created={"/tmp"} | created),
+        *_bind_options(readable_paths(), created=created),
+        *_bind_options([scratch, *map(Path, writable)], bind="--bind", created=created),
     ]
     command += ["--chdir", str(scratch)]
     processes = limits.processes

@@ -195,3 +195,15 @@ def test_wrap_names_every_limit():
     assert {f"--as={100 * 2**20}", "--cpu=5", "--fsize=" + str(2 * 2**20), "--nofile=50"} <= set(command)
     assert command[-3:] == ["python", "-c", "pass"]
 
+
+
+def test_a_python_installed_under_tmp_stays_visible(monkeypatch):
+    """The sandbox's own /tmp is mounted first, so a venv in a clone under
+    /tmp (as CI's may be) is bound on top of it, not hidden by it."""
+    venv = Path("/tmp/some-clone/.venv")
+    monkeypatch.setattr(sandbox, "readable_paths", lambda: [Path("/usr"), venv])
+    command = sandbox.wrap(["python"], scratch=Path("/tmp/scratch"), sandbox_user=USER)
+    tmp_mount = command.index("/tmp", command.index("--bind"))
+    venv_mount = command.index(str(venv))
+    scratch_mount = max(i for i, part in enumerate(command) if part == "/tmp/scratch")
+    assert tmp_mount < venv_mount < scratch_mount
