@@ -26,6 +26,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -115,6 +116,7 @@ def grade(submissions_dir, out, options=Options(), course=None):
     """Grade every submission in submissions_dir; write the CSVs and the
     feedback into out. Returns (rows, summary text). Raises GradingError when
     the grader cannot run at all."""
+    started = time.perf_counter()
     course = course or Course.default()
     out = Path(out)
     all_kinds = graded_assignments()
@@ -172,7 +174,10 @@ def grade(submissions_dir, out, options=Options(), course=None):
                 if row.status in ("invalid", "missing") and options.feedback:
                     feedback_call(course, row, False, feedback_root)
         results.write_csvs(rows, out)
-        return rows, results.summary(rows, notes)
+        seconds = time.perf_counter() - started
+        pace = f", {seconds / len(tasks):.2f} s per notebook" if tasks else ""
+        timing = f"took {seconds:.1f} s with {min(jobs, max(len(tasks), 1))} job(s){pace}"
+        return rows, results.summary(rows, notes) + "\n" + timing
     finally:
         sandbox.remove_scratch(work)
 
