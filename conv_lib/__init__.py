@@ -7,7 +7,8 @@ summed, plus one bias, into one feature map; C_out filters make C_out maps.
 Modules:
     shapes    the output-size rule (output_size)
     ops       pad2d, corr2d, conv2d_multi_in, conv2d (reference and fast), relu, pooling
-    models    VGG16's convolutional part: layer shapes, random weights, forward pass
+    models    networks as plain data: VGG16's convolutional part, and layer specs
+              (vgg16, vgg11, tiny_vgg) with summary, init_params and forward
     checks    argument checks whose errors name what was expected and what was given
     plots     the pictures of notebooks 01-03 (imports matplotlib; import it as conv_lib.plots)
     diagnose  the notebooks' checks: name the misconception behind a wrong answer
