@@ -23,14 +23,7 @@ from autograder.release import REPO
 USER = sandbox.UID_BASE + 7
 
 
-@pytest.fixture(scope="module", autouse=True)
-def needs_bubblewrap():
-    try:
-        sandbox.check_available()
-    except sandbox.SandboxUnavailable as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must be able to sandbox student code: {error}")
-        pytest.skip(str(error))
+pytestmark = pytest.mark.usefixtures("needs_bubblewrap")
 
 
 @pytest.fixture
