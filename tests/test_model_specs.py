@@ -98,3 +98,15 @@ def test_tiny_vgg_runs_on_a_batch_of_digits_sized_images(rng):
     layers = tiny_vgg()
     out = forward(layers, init_params(layers, (1, 16, 16), rng), rng.standard_normal((5, 1, 16, 16)).astype(np.float32))
     assert out.shape == (5, 10) and out.dtype == np.float32
+
+
+@pytest.mark.parametrize("bad, form", [
+    (("conv", 8, 3), "('conv', c_out, k, stride, padding) (5 entries)"),
+    (("pool", 2), "('pool', size, stride) (3 entries)"),
+    (("relu", 1), "('relu',) (1 entry)"),
+    (("linear",), "('linear', n_out) (2 entries)"),
+])
+def test_a_spec_with_the_wrong_number_of_entries_is_refused_with_its_form(bad, form):
+    with pytest.raises(ValueError) as error:
+        summary([bad], (3, 8, 8))
+    assert form in str(error.value) and repr(bad) in str(error.value)
