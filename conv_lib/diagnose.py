@@ -16,7 +16,13 @@ Codes (see ``CODES`` for the sentence each one stands for):
     no-channel-sum, mean-not-sum, channel-pairing, one-channel-only,
     missing-bias, bias-per-channel, flipped-kernel, output-size,
     per-filter-per-channel, filters-summed, filter-depth, filter-count,
-    depth-check, reference-call, no-return, not-an-array, raises, wrong-values
+    depth-check, reference-call, no-return, not-an-array, raises, wrong-values,
+    batch-mixed, pool-mixes-channels, avg-not-max, conv-keeps-channels,
+    relu-changes-shape, one-per-layer, not-a-shape-list, stride-ignored,
+    kernels-multiplied, padding-counted, stride-too-early, pool-ignored,
+    off-by-one, fc-input-size, pool-has-params, macs-wrong, input-shape-ignored,
+    not-a-table, relu-missing, pool-missing, padding-missing, relu-before-bias,
+    block-incomplete
 
 Trust: the expected answers are computed here in plain Python (lists and
 loops), never with numpy's or the library's convolution, so a learner's
@@ -30,6 +36,7 @@ import functools
 import math
 import os
 import random
+import re
 import sys
 from contextlib import contextmanager
 
@@ -54,6 +61,31 @@ CODES = {
     "not-an-array": "the answer is not an array of numbers",
     "raises": "the function raises an error",
     "wrong-values": "wrong numbers that match no known misconception",
+    # Notebook 04: conv2d on a batch, max_pool2d, stack_shapes, receptive_field
+    "batch-mixed": "the images of a batch are mixed, dropped or summed instead of each getting its own result",
+    "pool-mixes-channels": "pooling mixes the channels instead of working on each channel on its own",
+    "avg-not-max": "each window is averaged instead of keeping its maximum",
+    "conv-keeps-channels": "a conv layer keeps its input's channel count instead of giving one map per filter",
+    "relu-changes-shape": "a ReLU changes the shape, though it works number by number",
+    "one-per-layer": "not exactly one shape per layer (the input not included)",
+    "not-a-shape-list": "the answer is not a list of (C, H, W) shapes",
+    "stride-ignored": "the strides of earlier layers are ignored: each layer adds (k - 1) times the jump",
+    "kernels-multiplied": "the kernel sizes are multiplied instead of each layer adding (k - 1) times the jump",
+    "padding-counted": "padding is counted in the receptive field",
+    "stride-too-early": "a layer's own stride multiplies the jump before its own window is added",
+    "pool-ignored": "pooling layers are left out of the receptive field",
+    "off-by-one": "the receptive field is off by one: it starts at one pixel and a window of k adds k - 1",
+    # Notebook 05: vgg16_table and vgg_block
+    "fc-input-size": "the first fully connected layer's input is not the flattened C*H*W of the last pool",
+    "pool-has-params": "a pooling layer is given parameters or multiply-accumulates",
+    "macs-wrong": "multiply-accumulates are not one per weight per output number",
+    "input-shape-ignored": "the input_shape argument is ignored",
+    "not-a-table": "the answer is not a list of rows with name, output_shape, params and macs",
+    "relu-missing": "a ReLU is missing after a convolution",
+    "pool-missing": "the max pool at the end of the block is missing",
+    "padding-missing": "the convolutions are not padded (padding one keeps the height and the width)",
+    "relu-before-bias": "the ReLU is applied before the bias is added",
+    "block-incomplete": "only the first convolution of the block is applied",
 }
 
 
@@ -189,21 +221,32 @@ def _watch_for_ready_made_calls(forbidden_library_functions):
 
 
 class _Runner:
-    """Calls the learner's function and turns its answer into numbers or a Misconception."""
+    """Calls the learner's function and turns its answer into numbers or a Misconception.
 
-    def __init__(self, function, name, hidden, forbidden_library_functions, hint=""):
+    forbidden_library_functions: names of conv_lib functions the learner must not
+    call (a hidden check reports them as [reference-call], like scipy's and
+    torch's convolutions); None when any library call is allowed.
+    ready_made: what such a call is, in the message ("convolution", "pooling").
+    numbers_hidden: in a hidden check, a message that would show numbers is
+    replaced by the sentences of its codes (see _hidden_words).
+    """
+
+    def __init__(self, function, name, hidden, forbidden_library_functions, hint="",
+                 ready_made="convolution", numbers_hidden=False):
         self.function, self.name, self.hidden = function, name, hidden
-        self.forbidden = forbidden_library_functions
+        self.watch = forbidden_library_functions is not None
+        self.forbidden = forbidden_library_functions or set()
         self.hint = hint  # added to the message when the learner's function crashes
+        self.ready_made, self.numbers_hidden = ready_made, numbers_hidden
 
     def call(self, *args, **kwargs):
-        if self.hidden:
+        if self.hidden and self.watch:
             with _watch_for_ready_made_calls(self.forbidden) as seen:
                 answer = self._call(args, kwargs)
             if seen:
                 raise Misconception(
                     ["reference-call"],
-                    f"{self.name} calls {seen[0]}, a ready-made convolution. Write the loops "
+                    f"{self.name} calls {seen[0]}, a ready-made {self.ready_made}. Write the loops "
                     "yourself: the point of this exercise is the rule, not the library.",
                 )
             return answer
@@ -217,7 +260,7 @@ class _Runner:
         except Misconception:
             raise
         except Exception as error:
-            shown = ", ".join(_describe(a) for a in args)
+            shown = ", ".join(_describe(a, self.hidden) for a in args)
             raise Misconception(
                 ["raises"],
                 f"{self.name}({shown}) raised {type(error).__name__}: {error}{self.hint}",
@@ -238,10 +281,14 @@ class _Runner:
         return array
 
 
-def _describe(value):
+def _describe(value, hidden=False):
+    """An argument as a crash message shows it: arrays by their shape; in a hidden check, nothing else."""
     if isinstance(value, np.ndarray):
         return f"array of shape {value.shape}"
-    return repr(value)
+    if isinstance(value, (list, tuple)) and any(isinstance(item, np.ndarray) for item in value):
+        inner = ", ".join(_describe(item, hidden) for item in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+    return "..." if hidden else repr(value)
 
 
 def _flat(nested):
@@ -285,23 +332,81 @@ def _number(value):
 
 
 def _position(index):
-    if len(index) == 2:
-        return f"(row {index[0]}, column {index[1]})"
-    return str(index)
+    words = ("image", "channel", "row", "column")[-len(index):] if len(index) <= 4 else None
+    if words is None:
+        return str(index)
+    return "(" + ", ".join(f"{word} {value}" for word, value in zip(words, index)) + ")"
+
+
+#: Numbers that belong to a rule, not to an input: "+1", "k - 1", "2*padding", VGG's layer
+#: names, function names (max_pool2d), b[0], max(x, 0) and the fixed parts of a VGG block
+#: (3x3, padding 1, stride 2).
+_RULE_NUMBERS = re.compile(
+    r"\+ ?1\b|- ?1\b|2\*padding|\b(?:conv\d+_\d+|relu\d+(?:_\d+)?|pool\d+|fc\d+)\b|\w+2d\b|[Vv][Gg][Gg]16|\[0\]|max\(x, 0\)"
+    r"|\b[23]x[23]\b|padding 1\b|stride 2\b"
+)
+
+
+def _hidden_words(codes, explanation):
+    """A hidden check's explanation: as it is if it shows no numbers, else the sentences of its codes."""
+    if any(character.isdigit() for character in _RULE_NUMBERS.sub("", explanation)):
+        return "on a hidden case your answer shows this mistake: " + "; ".join(CODES[code] for code in codes) + "."
+    return explanation
+
+
+def _refuse(runner, codes, explanation, hidden_explanation=None):
+    """Raise a Misconception for an answer that is not an array (no picture, nothing attached)."""
+    if runner.hidden:
+        explanation = _hidden_words(codes, hidden_explanation or explanation)
+    raise Misconception(codes, explanation)
+
+
+def _picture_arrays(expected, given):
+    """What a picture of maps can show: of a batch (N, C, H, W), the first image that differs.
+
+    Returns (expected, given, words naming the image) or None when there is nothing a
+    picture of (H, W) or (C, H, W) maps could show.
+    """
+    expected, which = np.array(expected, dtype=float), ""
+    if expected.ndim == 4:
+        n = 0
+        if given.shape == expected.shape:
+            n = next((i for i in range(len(expected)) if not _same(given[i], expected[i].tolist())), 0)
+        expected, which = expected[n], f" (image {n} of the batch)"
+        if given.ndim == 4 and given.shape[0] > n:
+            given = given[n]
+    if expected.ndim not in (2, 3) or given.ndim not in (2, 3) or 0 in given.shape:
+        return None
+    return expected, given, which
 
 
 def _fail(runner, codes, explanation, expected, given, picture):
     """Raise the Misconception; in a visible check, draw it first if a picture maker was given."""
     if runner.hidden:
-        raise Misconception(codes, explanation)
-    if picture is not None and given is not None and np.ndim(given) >= 2:
+        raise Misconception(codes, _hidden_words(codes, explanation) if runner.numbers_hidden else explanation)
+    shown = _picture_arrays(expected, given) if picture is not None and given is not None and np.ndim(given) >= 2 else None
+    if shown is not None:
         headline = " ".join(f"[{code}]" for code in codes) + " " + explanation.split(". ")[0].rstrip(".")
-        picture(np.array(expected, dtype=float), given, title=headline)
+        picture(shown[0], shown[1], title=headline + shown[2])
     raise Misconception(codes, explanation, expected=np.array(expected, dtype=float), given=given)
 
 
-def _unexplained(runner, case, given, expected, picture):
-    """The learner's answer differs, and no known misconception explains it."""
+def _unexplained(runner, case, given, expected, picture, size_reason=None):
+    """The learner's answer differs, and no known misconception explains it.
+
+    size_reason: optional callable (given's last two axes) -> why that size is wrong,
+    or None; used when only the height and width of the answer are wrong.
+    """
+    shape = _shape(expected)
+    if size_reason is not None and given.ndim == len(shape) and given.shape[:-2] == shape[:-2] and given.shape != shape:
+        reason = size_reason(given.shape[-2:])
+        if reason is not None:
+            where = "on a hidden case" if runner.hidden else f"for {case}"
+            explanation = (
+                f"{where} the output has {given.shape[-2]} x {given.shape[-1]} positions where the rule gives "
+                f"{shape[-2]} x {shape[-1]}: {reason}." if not runner.hidden else f"{where} the output has the wrong size: {reason}."
+            )
+            return _fail(runner, ["output-size"], explanation, expected, given, picture)
     if runner.hidden:
         wrong = "output has the wrong shape" if given.shape != _shape(expected) else "numbers are wrong"
         explanation = f"on a hidden case the {wrong}. Check the rule and the output-size formula by hand."
@@ -321,17 +426,17 @@ def _unexplained(runner, case, given, expected, picture):
     return _fail(runner, ["wrong-values"], explanation, expected, given, picture)
 
 
-def _match(runner, case, given, expected, candidates, picture):
+def _match(runner, case, given, expected, candidates, picture, size_reason=None):
     """Explain a wrong answer by the first candidate misconception that reproduces it exactly."""
     for codes, answer, explanation in candidates:
         if _same(given, answer):
             return _fail(runner, codes, explanation, expected, given, picture)
-    return _unexplained(runner, case, given, expected, picture)
+    return _unexplained(runner, case, given, expected, picture, size_reason)
 
 
-def _check_case(runner, case, given, expected, candidates, picture):
+def _check_case(runner, case, given, expected, candidates, picture, size_reason=None):
     if not _same(given, expected):
-        _match(runner, case, given, expected, candidates(), picture)
+        _match(runner, case, given, expected, candidates(), picture, size_reason)
 
 
 def _short_traceback(check):
@@ -514,7 +619,7 @@ def _single_filter_candidates(x, w, b, name, label=""):
             return label + text + flip_note + "."
 
         if flipped:
-            yield flip_codes, _plus(total, b), say(f"{name} flips the kernel: CNN layers slide it unflipped")
+            yield flip_codes, _plus(total, b), label + f"{name} flips the kernel: CNN layers slide it unflipped (cross-correlation)."
         yield (
             ["no-channel-sum"] + flip_codes,
             [_plus(response, b) for response in own],
@@ -673,14 +778,15 @@ def _multi_out_cases(seed, hidden):
     return cases
 
 
-def _multi_out_candidates(x, w, b):
+def _multi_out_candidates(x, w, b, name="conv2d_multi_out"):
+    """What a learner holding each misconception of notebooks 02-03 would return for the filters w."""
     C_in, C_out = len(x), len(w)
     if C_in != C_out:
         for bias_of_channel in (lambda c: 0, lambda c: sum(b)):
             yield (
                 ["filters-summed"],
                 [_plus(_add(*[_corr(x[c], w[f][c]) for f in range(C_out)]), bias_of_channel(c)) for c in range(C_in)],
-                f"conv2d_multi_out returned {C_in} maps, one per input channel, by adding up the "
+                f"{name} returned {C_in} maps, one per input channel, by adding up the "
                 f"{C_out} filters. It is the other way round: each filter sums over the channels, "
                 f"so {C_out} filters give {C_out} maps",
             )
@@ -688,7 +794,7 @@ def _multi_out_candidates(x, w, b):
         yield (
             ["channel-pairing"],
             [_expected_single_filter(x, [w[c][f] for c in range(C_in)], b[f]) for f in range(C_out)],
-            "conv2d_multi_out uses w[c, f] where the rule needs w[f, c]: the first axis of w picks "
+            f"{name} uses w[c, f] where the rule needs w[f, c]: the first axis of w picks "
             "the filter, the second its channel, which meets input channel c",
         )
     for shared_bias, note in [(b[0], "b[0] for every filter"), (sum(b), "the sum of all biases")]:
@@ -696,10 +802,10 @@ def _multi_out_candidates(x, w, b):
             yield (
                 ["missing-bias"],
                 [_expected_single_filter(x, w[f], shared_bias) for f in range(C_out)],
-                f"conv2d_multi_out adds {note}: filter f gets its own bias b[f]",
+                f"{name} adds {note}: filter f gets its own bias b[f]",
             )
     # Otherwise, explain filter by filter with notebook 02's misconceptions.
-    per_filter = [list(_single_filter_candidates(x, w[f], b[f], "conv2d_multi_out", f"filter {f}: ")) for f in range(C_out)]
+    per_filter = [list(_single_filter_candidates(x, w[f], b[f], name, f"filter {f}: ")) for f in range(C_out)]
     for index in range(len(per_filter[0])):
         codes, _, explanation = per_filter[0][index]
         yield codes, [per_filter[f][index][1] for f in range(C_out)], explanation.replace("filter 0: ", "for every filter, ")
@@ -746,6 +852,17 @@ def _params_cases(seed, hidden):
     return cases
 
 
+def _conv_params_mistakes(c_in, c_out, k):
+    """(wrong count, codes, reason) for the usual wrong ways of counting a conv layer's parameters."""
+    return [
+        (c_out * c_in * k * k, ["missing-bias"], "the biases are missing: each filter has one"),
+        (c_out * c_in * (k * k + 1), ["bias-per-channel"], "a bias per channel: each filter has ONE bias, not one per channel"),
+        (c_out * (k * k + 1), ["filter-depth"], "each filter has c_in channels of k x k weights, one per input channel, not one"),
+        (c_out * k * k, ["filter-depth", "missing-bias"], "each filter has c_in channels of k x k weights, and one bias"),
+        (c_in * k * k + 1, ["filter-count"], "that is one filter; the layer has c_out of them"),
+    ]
+
+
 @_short_traceback
 def check_conv_layer_params(conv_layer_params, seed=0, hidden=False):
     """Check a learner's ``conv_layer_params(c_in, c_out, k)``: C_out filters of (C_in, k, k), plus C_out biases."""
@@ -755,16 +872,1098 @@ def check_conv_layer_params(conv_layer_params, seed=0, hidden=False):
         expected = c_out * (c_in * k * k + 1)
         if given == expected:
             continue
-        known = [
-            (c_out * c_in * k * k, ["missing-bias"], "the biases are missing: each filter has one"),
-            (c_out * c_in * (k * k + 1), ["bias-per-channel"], "a bias per channel: each filter has ONE bias, not one per channel"),
-            (c_out * (k * k + 1), ["filter-depth"], "each filter has c_in channels of k x k weights, one per input channel, not one"),
-            (c_out * k * k, ["filter-depth", "missing-bias"], "each filter has c_in channels of k x k weights, and one bias"),
-            (c_in * k * k + 1, ["filter-count"], "that is one filter; the layer has c_out of them"),
-        ]
-        codes, reason = next(((codes, reason) for value, codes, reason in known if value == given and value != expected),
+        codes, reason = next(((codes, reason) for value, codes, reason in _conv_params_mistakes(c_in, c_out, k)
+                              if value == given and value != expected),
                              (["wrong-values"], "count the weights of one filter (C_in * k * k), add its bias, times C_out"))
         shown = f"conv_layer_params({c_in}, {c_out}, {k}) should be {c_out} * ({c_in}*{k}*{k} + 1) = {expected}, you gave {given}"
         if hidden:
             shown = "conv_layer_params gives a wrong answer on a hidden case"
         raise Misconception(codes, f"{shown}: {reason}.")
+
+
+# --------------------------------------------------------------------------
+# Notebook 04: conv2d on a batch, max_pool2d, stack_shapes, receptive_field
+# --------------------------------------------------------------------------
+
+
+def _subsample(nested, stride):
+    """Every stride-th row and column of each map in nested lists: a stride-1 answer made strided."""
+    if stride == 1:
+        return nested
+    if not isinstance(nested[0][0], list):  # one map: rows of numbers
+        return [row[::stride] for row in nested[::stride]]
+    return [_subsample(item, stride) for item in nested]
+
+
+def _drop_last_position(nested):
+    """Each map without its last row and column: what a loop that forgets the +1 gives."""
+    if not isinstance(nested[0][0], list):
+        return [row[:-1] for row in nested[:-1]]
+    return [_drop_last_position(item) for item in nested]
+
+
+def _batch_candidates(name, answers, combined=()):
+    """Wrong handlings of the batch axis, as (codes, answer, explanation).
+
+    answers: the right answer for each image (nested lists).
+    combined: (answer, words) pairs, one answer standing for the whole batch
+    (the images summed, say); words say what the learner's function did.
+    """
+    if len(answers) == 1:
+        yield (
+            ["batch-mixed"],
+            answers[0],
+            f"{name} dropped the batch axis: the answer for a batch of images has one result per "
+            "image, out[n] for image x[n], even when the batch holds a single image (shape (N, ...))",
+        )
+        return
+    N, first = len(answers), answers[0]
+    for shaped in ([first], first):
+        yield (
+            ["batch-mixed"],
+            shaped,
+            f"{name} returned the result of the first image only: every image x[n] of the batch "
+            "gets its own result out[n]; loop over the images",
+        )
+    yield (
+        ["batch-mixed"],
+        [first] * N,
+        f"{name} gives every image the result of the first one: for image n use x[n], not x[0]",
+    )
+    for answer, words in combined:
+        for shaped in ([answer], answer, [answer] * N):
+            yield (
+                ["batch-mixed"],
+                shaped,
+                f"{name} {words}: each image x[n] gets its own result out[n], computed from x[n] alone",
+            )
+    yield (
+        ["batch-mixed"],
+        [list(group) for group in zip(*answers)],
+        f"{name} returned the axes in the order (channels, images, ...): the batch axis comes first, (N, C, H, W)",
+    )
+
+
+#: A pool's wrong output size: windows taken to tile the input, as if the stride were the size.
+_POOL_TILES = (lambda n, k, p, s: n // k, "the windows are taken to step by their size (n // size): they step by the stride")
+
+
+def _wrong_size_reason(sizes, given, pooling=False):
+    """Which wrong output-size formula gives the sizes ``given``; None if none does.
+
+    sizes: (n, k, padding, stride) for each axis (rows, columns); given: the learner's sizes.
+    """
+    formulas = _WRONG_OUTPUT_SIZE_FORMULAS + ([_POOL_TILES] if pooling else [])
+    right = tuple(_output_size(*axis) for axis in sizes)
+    for formula, reason in formulas:
+        answers = tuple(formula(*axis) for axis in sizes)
+        if answers != right and len(given) == len(answers) and all(_close(a, g) for a, g in zip(answers, given)):
+            return reason
+    return None
+
+
+def _size_reason(sizes, pooling=False):
+    """A size_reason for _unexplained: why the learner's (Ho, Wo) is wrong, or None."""
+    return lambda given: _wrong_size_reason(sizes, tuple(given), pooling)
+
+
+def _conv2d_cases(seed, hidden):
+    """(x, w, b, padding, stride) cases, x: N images of C_in maps, w: C_out filters of C_in kernels."""
+    generator = random.Random(seed)
+    shapes = [  # N, C_in, C_out, H, W, kH, kW, padding, stride
+        (1, 2, 3, 4, 4, 2, 2, 0, 1),
+        (2, 3, 2, 5, 6, 3, 3, 0, 1),
+        (1, 1, 4, 5, 4, 3, 2, 1, 1),
+        (2, 2, 3, 7, 6, 3, 3, 1, 2),
+        (1, 3, 1, 4, 5, 2, 3, 2, 1),
+        (2, 3, 3, 6, 5, 2, 2, 0, 2),
+    ]
+    if hidden:
+        shapes = [
+            (2, 3, 2, 6, 6, 3, 3, 1, 1),
+            (1, 2, 4, 5, 7, 2, 3, 0, 2),
+            (3, 1, 2, 4, 4, 3, 3, 2, 2),
+            (2, 4, 3, 5, 5, 2, 2, 1, 1),
+            (1, 3, 3, 7, 6, 3, 2, 1, 3),
+        ]
+    cases = []
+    for N, C_in, C_out, rows, columns, kH, kW, padding, stride in shapes:
+        x = [[_random_grid(generator, rows, columns) for _ in range(C_in)] for _ in range(N)]
+        w = [[_random_grid(generator, kH, kW) for _ in range(C_in)] for _ in range(C_out)]
+        b = [generator.randint(-3, 3) + 0.5 for _ in range(C_out)]
+        cases.append((x, w, b, padding, stride))
+    return cases
+
+
+def _expected_conv2d(x, w, b, padding, stride):
+    """y[n][f] = sum over c of corr(x[n][c] padded, w[f][c]) with the stride, plus b[f]."""
+    return [
+        [_plus(_add(*[_corr(image[c], w[f][c], padding, stride) for c in range(len(image))]), b[f]) for f in range(len(w))]
+        for image in x
+    ]
+
+
+def _conv2d_candidates(x, w, b, padding, stride, expected):
+    """What a learner holding each misconception would return for conv2d on the batch x."""
+    unbiased = _expected_conv2d(x, w, [0] * len(w), padding, stride)
+    summed = [_add(*maps) for maps in zip(*unbiased)]
+    yield from _batch_candidates("conv2d", expected, [
+        ([_plus(summed[f], b[f]) for f in range(len(w))], "adds the images of the batch together"),
+        ([_add(*maps) for maps in zip(*expected)], "adds the images of the batch together"),
+    ])
+    # Notebooks 02 and 03's misconceptions, image by image, on the padded input.
+    per_image = [list(_multi_out_candidates([_pad(channel, padding) for channel in image], w, b, "conv2d")) for image in x]
+    for options in zip(*per_image):
+        codes, _, explanation = options[0]
+        yield codes, [_subsample(answer, stride) for _, answer, _ in options], explanation
+    fixes = {
+        "padding": "pad every channel of every image with `padding` zeros on each side first",
+        "stride": "move the window `stride` pixels at a time",
+    }
+    for other_padding, other_stride in [(0, stride), (padding, 1), (0, 1)]:
+        if (other_padding, other_stride) == (padding, stride):
+            continue
+        ignored = [name for name, used, wanted in [("padding", other_padding, padding), ("stride", other_stride, stride)]
+                   if used != wanted]
+        yield (
+            ["output-size"],
+            _expected_conv2d(x, w, b, other_padding, other_stride),
+            f"conv2d ignores the {' and the '.join(ignored)}: " + ", and ".join(fixes[name] for name in ignored),
+        )
+    yield (
+        ["output-size"],
+        _drop_last_position(expected),
+        "conv2d misses the last row and column of window positions: a window fits "
+        "floor((n + 2*padding - k) / stride) + 1 times (the +1)",
+    )
+
+
+@_short_traceback
+def check_conv2d(conv2d, seed=0, hidden=False, picture=None):
+    """Check a learner's ``conv2d(x, w, b, stride=1, padding=0)``; raise Misconception if wrong.
+
+    conv2d: x (N, C_in, H, W), w (C_out, C_in, kH, kW), b (C_out,) -> (N, C_out, Ho, Wo).
+    seed, hidden, picture: as in check_corr2d (a picture shows the first image that differs).
+    Also checks that a filter of the wrong depth raises ValueError. The hidden check
+    reports calls to conv_lib's conv2d, conv2d_reference and conv2d_fast (corr2d,
+    conv2d_multi_in and pad2d are allowed).
+    """
+    runner = _Runner(
+        conv2d, "conv2d", hidden, {"conv2d", "conv2d_reference", "conv2d_fast"}, numbers_hidden=True,
+        hint=". Remember the axes: x[n, c] is channel c of image n, w[f, c] is channel c of filter f, "
+             "and the answer has shape (N, C_out, Ho, Wo).",
+    )
+    for x, w, b, padding, stride in _conv2d_cases(seed, hidden):
+        given = runner.array(np.array(x, dtype=float), np.array(w, dtype=float), np.array(b, dtype=float),
+                             stride=stride, padding=padding)
+        expected = _expected_conv2d(x, w, b, padding, stride)
+        if _same(given, expected):
+            continue
+        N, C_in, C_out = len(x), len(x[0]), len(w)
+        shape = _shape(expected)
+        case = f"x of shape {_shape(x)}, w of shape {_shape(w)}, padding={padding}, stride={stride}"
+        if (C_in > 1 and given.ndim >= 4 and given.shape[0] == N and given.shape[-2:] == shape[-2:]
+                and math.prod(given.shape[1:-2]) == C_out * C_in):
+            _fail(
+                runner,
+                ["per-filter-per-channel"],
+                f"conv2d returned {C_out * C_in} maps per image (shape {given.shape}) for {C_out} filters on "
+                f"{C_in} channels: one per filter and channel. Each filter sums its {C_in} channel "
+                f"responses into one map, so {C_out} filters give {C_out} maps (shape {shape}).",
+                expected, None, picture,
+            )
+        sizes = [(len(x[0][0]), len(w[0][0]), padding, stride), (len(x[0][0][0]), len(w[0][0][0]), padding, stride)]
+        _match(runner, case, given, expected, _conv2d_candidates(x, w, b, padding, stride, expected), picture,
+               _size_reason(sizes))
+    x = np.ones((1, 3, 4, 4))
+    _check_depth_mismatch(runner, 3, 2, lambda: runner.call(x, np.ones((2, 2, 2, 2)), np.zeros(2)))
+
+
+def _pool(grid, size, stride, reduce=max, ceil=False):
+    """Pooling of one map: reduce (max, or _mean) over each size x size window, moving stride at a time.
+
+    ceil: also keep a last window that sticks out of the map (cut to what is inside).
+    """
+    rows, columns = len(grid), len(grid[0])
+    count = (lambda n: -(-(n - size) // stride) + 1) if ceil else (lambda n: (n - size) // stride + 1)
+    return [
+        [
+            reduce([grid[r][c] for r in range(i * stride, min(i * stride + size, rows))
+                    for c in range(j * stride, min(j * stride + size, columns))])
+            for j in range(count(columns))
+        ]
+        for i in range(count(rows))
+    ]
+
+
+def _mean(values):
+    return sum(values) / len(values)
+
+
+def _largest(*maps):
+    """Elementwise maximum of maps of one shape."""
+    return [[max(values) for values in zip(*rows)] for rows in zip(*maps)]
+
+
+def _max_pool2d_cases(seed, hidden):
+    """(x, size, stride, defaults) cases; defaults: call max_pool2d(x) with its default size and stride."""
+    generator = random.Random(seed)
+    shapes = [  # N, C, H, W, size, stride, call with the defaults
+        (1, 2, 4, 4, 2, 2, True),
+        (2, 3, 6, 8, 2, 2, True),
+        (2, 2, 5, 6, 2, 1, False),
+        (1, 3, 7, 7, 3, 2, False),  # overlapping windows
+        (1, 3, 7, 5, 2, 2, True),  # odd height: the last row has no window
+    ]
+    if hidden:
+        shapes = [(2, 3, 8, 6, 2, 2, True), (3, 2, 6, 5, 2, 1, False), (1, 4, 9, 7, 3, 2, False),
+                  (2, 3, 7, 9, 2, 2, True), (1, 2, 10, 8, 4, 3, False)]
+    return [
+        ([[_random_grid(generator, rows, columns, -9, 9) for _ in range(C)] for _ in range(N)], size, stride, defaults)
+        for N, C, rows, columns, size, stride, defaults in shapes
+    ]
+
+
+def _max_pool2d_candidates(x, size, stride, expected):
+    """What a learner holding each misconception would return for max_pool2d on the batch x."""
+    C = len(x[0])
+    yield from _batch_candidates("max_pool2d", expected, [
+        ([_largest(*maps) for maps in zip(*expected)], "takes the maximum over the images of the batch"),
+    ])
+    if C > 1:
+        mixed = [_pool(_largest(*image), size, stride) for image in x]
+        one_channel = (
+            "max_pool2d took the maximum across channels as well, leaving one map per image: pooling works on "
+            "each channel on its own, so an input with C channels gives an output with C channels"
+        )
+        yield ["pool-mixes-channels"], [[m] for m in mixed], one_channel
+        yield ["pool-mixes-channels"], mixed, one_channel
+        yield (
+            ["pool-mixes-channels"],
+            [[m] * C for m in mixed],
+            "max_pool2d gives every channel the maximum over all channels of the window: pooling works "
+            "on each channel on its own, out[n, c] comes from x[n, c] only",
+        )
+    yield (
+        ["avg-not-max"],
+        [[_pool(channel, size, stride, _mean) for channel in image] for image in x],
+        "max_pool2d averages each window: max pooling keeps the largest value of the window",
+    )
+    if stride != size:
+        yield (
+            ["output-size"],
+            [[_pool(channel, size, size) for channel in image] for image in x],
+            "max_pool2d moves the window by its size instead of by the stride: the windows start "
+            "stride pixels apart (they overlap when stride < size)",
+        )
+    if stride != 1:
+        yield (
+            ["output-size"],
+            [[_pool(channel, size, 1) for channel in image] for image in x],
+            "max_pool2d ignores the stride: the window moves stride pixels at a time",
+        )
+    yield (
+        ["output-size"],
+        _drop_last_position(expected),
+        "max_pool2d misses the last row and column of windows: a window fits "
+        "floor((n - size) / stride) + 1 times (the +1)",
+    )
+    yield (
+        ["output-size"],
+        [[_pool(channel, size, stride, max, ceil=True) for channel in image] for image in x],
+        "max_pool2d keeps a last window that sticks out of the input (rounding up): only whole "
+        "windows count, floor((n - size) / stride) + 1",
+    )
+
+
+@_short_traceback
+def check_max_pool2d(max_pool2d, seed=0, hidden=False, picture=None):
+    """Check a learner's ``max_pool2d(x, size=2, stride=2)``; raise Misconception if wrong.
+
+    max_pool2d: x (N, C, H, W) -> (N, C, Ho, Wo), Ho = floor((H - size) / stride) + 1, per channel.
+    Some cases call max_pool2d(x) with its default size and stride. Arguments as in
+    check_conv2d; the hidden check reports calls to conv_lib's pooling functions.
+    """
+    runner = _Runner(
+        max_pool2d, "max_pool2d", hidden,
+        {"max_pool2d", "max_pool2d_reference", "avg_pool2d", "avg_pool2d_reference"},
+        hint=". x has shape (N, C, H, W); each channel of each image is pooled on its own.",
+        ready_made="pooling", numbers_hidden=True,
+    )
+    for x, size, stride, defaults in _max_pool2d_cases(seed, hidden):
+        array = np.array(x, dtype=float)
+        given = runner.array(array) if defaults else runner.array(array, size=size, stride=stride)
+        expected = [[_pool(channel, size, stride) for channel in image] for image in x]
+        call = "max_pool2d(x) (size=2, stride=2 by default)" if defaults else f"max_pool2d(x, size={size}, stride={stride})"
+        case = f"{call} with x of shape {_shape(x)}"
+        sizes = [(len(x[0][0]), size, 0, stride), (len(x[0][0][0]), size, 0, stride)]
+        _check_case(runner, case, given, expected, lambda: _max_pool2d_candidates(x, size, stride, expected),
+                    picture, _size_reason(sizes, pooling=True))
+
+
+# Layer specs, as in conv_lib.models: ("conv", c_out, k, stride, padding), ("pool", size, stride), ("relu",).
+
+
+def _layer_shape(layer, shape):
+    """The (C, H, W) after one layer spec, in plain Python."""
+    if layer[0] == "conv":
+        _, c_out, k, stride, padding = layer
+        return (c_out, _output_size(shape[1], k, padding, stride), _output_size(shape[2], k, padding, stride))
+    if layer[0] == "pool":
+        _, size, stride = layer
+        return (shape[0], _output_size(shape[1], size, 0, stride), _output_size(shape[2], size, 0, stride))
+    return tuple(shape)
+
+
+def _stack_shapes(input_shape, layers, size=None, kinds=("conv", "pool")):
+    """The shape after each layer; size(n, k, padding, stride), if given, replaces the output-size rule for kinds."""
+    shapes, shape = [], tuple(input_shape)
+    for layer in layers:
+        right = _layer_shape(layer, shape)
+        if size is not None and layer[0] in kinds:
+            right = (right[0],) + tuple(size(*axis) for axis in _window_sizes(layer, shape))
+        shape = right
+        shapes.append(shape)
+    return shapes
+
+
+def _stack_size_reason(input_shape, layers, shapes):
+    """The wrong output-size formula that gives the heights and widths of the learner's whole list, or None.
+
+    One layer alone can leave two formulas possible (with stride 2, ignoring a padding of 1
+    and forgetting the +1 give the same size); the whole list tells them apart.
+    """
+    for formula, reason in _WRONG_OUTPUT_SIZE_FORMULAS + [_POOL_TILES]:
+        for kinds in (("conv", "pool"), ("conv",), ("pool",)):
+            try:
+                replayed = _stack_shapes(input_shape, layers, formula, kinds)
+            except (ArithmeticError, IndexError):
+                continue
+            if all(_same_shape(given[1:], shape[1:]) for given, shape in zip(shapes, replayed)):
+                return reason
+    return None
+
+
+def _window_sizes(layer, shape):
+    """(n, k, padding, stride) for the rows and the columns of a conv or pool layer on ``shape``."""
+    if layer[0] == "conv":
+        _, _, k, stride, padding = layer
+    else:
+        _, k, stride = layer
+        padding = 0
+    return [(shape[1], k, padding, stride), (shape[2], k, padding, stride)]
+
+
+def _layer_words(layer):
+    if layer[0] == "conv":
+        _, c_out, k, stride, padding = layer
+        return f"conv, {c_out} filters of {k}x{k}, stride {stride}, padding {padding}"
+    if layer[0] == "pool":
+        return f"pool, {layer[1]}x{layer[1]}, stride {layer[2]}"
+    return layer[0]
+
+
+def _layer_mistakes(layer, shape_in, given):
+    """(codes, reasons) for a wrong shape ``given`` after one layer whose input (shape_in) is right."""
+    kind, right = layer[0], _layer_shape(layer, shape_in)
+    if kind == "relu":
+        return ["relu-changes-shape"], ["a ReLU works number by number, max(x, 0): its output has the shape of its input"]
+    if len(given) != 3:
+        return ["not-a-shape-list"], ["a shape here is three numbers, (C, H, W)"]
+    codes, reasons = [], []
+    if given[0] != right[0]:
+        if kind == "pool":
+            codes.append("pool-mixes-channels")
+            reasons.append("pooling works on each channel on its own, so it keeps the channel count")
+        elif given[0] == shape_in[0]:
+            codes.append("conv-keeps-channels")
+            reasons.append("a conv layer outputs one map per filter: as many channels as filters, not as its input has")
+        elif shape_in[0] > 1 and given[0] == shape_in[0] * right[0]:
+            codes.append("per-filter-per-channel")
+            reasons.append("each filter sums its channel responses into ONE map: as many channels as filters, "
+                           "not filters times input channels")
+        else:
+            codes.append("wrong-values")
+            reasons.append("a conv layer outputs one map per filter: as many channels as filters")
+    if tuple(given[1:]) != right[1:]:
+        codes.append("output-size")
+        reason = _wrong_size_reason(_window_sizes(layer, shape_in), tuple(given[1:]), pooling=kind == "pool")
+        if reason is None and kind == "pool" and tuple(given[1:]) == tuple(shape_in[1:]):
+            reason = "the pool keeps the height and the width: its windows, stride apart, fit floor((n - size) / stride) + 1 times"
+        reasons.append(reason or "height and width are each floor((n + 2*padding - k) / stride) + 1")
+    return codes, reasons
+
+
+def _stack_shapes_cases(seed, hidden):
+    """(input_shape, layers) cases."""
+    if not hidden:
+        vgg_blocks = [("conv", 64, 3, 1, 1), ("relu",), ("conv", 64, 3, 1, 1), ("relu",), ("pool", 2, 2),
+                      ("conv", 128, 3, 1, 1), ("relu",), ("conv", 128, 3, 1, 1), ("relu",), ("pool", 2, 2)]
+        return [
+            ((3, 32, 32), [("conv", 8, 3, 1, 1), ("relu",), ("pool", 2, 2), ("conv", 16, 3, 1, 1), ("relu",), ("pool", 2, 2)]),
+            ((1, 28, 28), [("conv", 6, 5, 1, 0), ("relu",), ("pool", 2, 2), ("conv", 16, 5, 1, 0), ("relu",), ("pool", 2, 2)]),
+            ((3, 224, 224), vgg_blocks),
+            ((3, 227, 227), [("conv", 96, 11, 4, 0), ("relu",), ("pool", 3, 2), ("conv", 256, 5, 1, 2), ("relu",), ("pool", 3, 2)]),
+            ((2, 7, 9), [("conv", 4, 3, 2, 1), ("pool", 2, 2)]),
+        ]
+    generator = random.Random(seed)
+    return [_random_stack(generator) for _ in range(4)]
+
+
+def _random_stack(generator):
+    """A random (input_shape, layers) with a padded conv, a strided conv, a pool and a relu."""
+    while True:
+        shape = (generator.randint(1, 4), generator.randint(16, 40), generator.randint(16, 40))
+        input_shape, layers = shape, []
+        for _ in range(generator.randint(5, 8)):
+            kind = generator.choice(["conv", "conv", "pool", "relu"])
+            if kind == "conv":
+                c_out = generator.choice([c for c in (2, 3, 5, 6, 8, 12, 16, 32) if c != shape[0]])
+                k, padding = generator.choice([(1, 0), (3, 0), (3, 1), (5, 0), (5, 2)])
+                layer = ("conv", c_out, k, generator.choice([1, 2]), padding)
+            elif kind == "pool":
+                size = generator.choice([2, 3])
+                layer = ("pool", size, generator.choice([s for s in (1, 2, 3) if s <= size]))
+            else:
+                layer = ("relu",)
+            if kind != "relu" and any(n + 2 * p < k for n, k, p, _ in _window_sizes(layer, shape)):
+                continue  # the window would not fit
+            layers.append(layer)
+            shape = _layer_shape(layer, shape)
+
+        def has(test):
+            return any(test(layer) for layer in layers)
+
+        if (has(lambda layer: layer[0] == "conv" and layer[4] > 0) and has(lambda layer: layer[0] == "conv" and layer[3] > 1)
+                and has(lambda layer: layer[0] == "pool" and layer[1] != layer[2]) and has(lambda layer: layer[0] == "relu")):
+            return input_shape, layers
+
+
+def _is_number(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_whole(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _shape_list(runner, answer):
+    """The learner's answer as a list of tuples of numbers; a Misconception when it is not such a list."""
+    if answer is None:
+        raise Misconception(["no-return"], f"{runner.name} returned None: did you forget `return`?")
+    if isinstance(answer, np.ndarray):
+        answer = answer.tolist()
+    if not isinstance(answer, (list, tuple)):
+        _refuse(runner, ["not-a-shape-list"],
+                f"{runner.name} must return a list with one (C, H, W) tuple per layer, got {type(answer).__name__}")
+    if len(answer) == 3 and all(_is_number(value) for value in answer):
+        _refuse(runner, ["one-per-layer"],
+                f"{runner.name} returned one shape, {tuple(answer)}: return a list with the shape after "
+                "each layer, one (C, H, W) per layer",
+                f"{runner.name} returned one shape: return a list with the shape after each layer, one per layer")
+    shapes = []
+    for index, entry in enumerate(answer):
+        if isinstance(entry, np.ndarray):
+            entry = entry.tolist()
+        if not isinstance(entry, (list, tuple)) or not all(_is_number(value) for value in entry):
+            _refuse(runner, ["not-a-shape-list"],
+                    f"entry {index} of {runner.name}'s list is {entry!r}: each entry is a shape, a tuple of "
+                    "numbers (C, H, W)",
+                    f"an entry of {runner.name}'s list is not a shape: each entry is a tuple of numbers (C, H, W)")
+        shapes.append(tuple(entry))
+    return shapes
+
+
+def _same_shape(given, expected):
+    return len(given) == len(expected) and all(_close(g, e) for g, e in zip(given, expected))
+
+
+def _shown(shape):
+    """A shape as the learner wrote it, with numpy's numbers as plain ones."""
+    return tuple(value.item() if isinstance(value, np.generic) else value for value in shape)
+
+
+def _refuse_entry_count(runner, shapes, input_shape, layers):
+    """The list does not have one entry per layer: say what it seems to hold instead."""
+    if len(shapes) == len(layers) + 1 and _same_shape(shapes[0], input_shape):
+        reason = "it starts with the input shape; leave that out: one entry per layer, the shape after that layer"
+    elif len(shapes) == sum(layer[0] != "relu" for layer in layers):
+        reason = "it skips the ReLU layers; every layer gets an entry, a ReLU too (its shape is its input's)"
+    else:
+        reason = "the list needs one entry per layer, the shape after that layer"
+    _refuse(runner, ["one-per-layer"],
+            f"{runner.name} returned {len(shapes)} shape{'' if len(shapes) == 1 else 's'} for {len(layers)} layers: {reason}.",
+            f"on a hidden stack {runner.name} returned the wrong number of shapes: {reason}.")
+
+
+@_short_traceback
+def check_stack_shapes(stack_shapes, seed=0, hidden=False):
+    """Check a learner's ``stack_shapes(input_shape, layers)``: the (C, H, W) after each layer.
+
+    input_shape: (C, H, W); layers: specs ("conv", c_out, k, stride, padding),
+    ("pool", size, stride), ("relu",). The answer is a list with one shape per layer
+    (lists or tuples of ints, numpy's too). A visible failure names the first wrong
+    layer, what it gave and what it should give.
+    """
+    runner = _Runner(stack_shapes, "stack_shapes", hidden, {"layer_output_shape", "summary"},
+                     ready_made="shape calculation (conv_lib.models)", numbers_hidden=True)
+    for input_shape, layers in _stack_shapes_cases(seed, hidden):
+        shapes = _shape_list(runner, runner.call(tuple(input_shape), [tuple(layer) for layer in layers]))
+        expected = _stack_shapes(input_shape, layers)
+        if len(shapes) != len(layers):
+            _refuse_entry_count(runner, shapes, input_shape, layers)
+        for index, (layer, given, right) in enumerate(zip(layers, shapes, expected)):
+            if _same_shape(given, right):
+                continue
+            shape_in = expected[index - 1] if index else tuple(input_shape)
+            codes, reasons = _layer_mistakes(layer, shape_in, given)
+            if "output-size" in codes:
+                reasons[-1] = _stack_size_reason(input_shape, layers, shapes) or reasons[-1]
+            _refuse(runner, codes,
+                    f"stack_shapes says layer {index + 1} ({_layer_words(layer)}) turns {shape_in} into "
+                    f"{_shown(given)}; {'; '.join(reasons)}: it gives {right}.",
+                    f"on a hidden stack a {layer[0]} layer gives the wrong shape: {'; '.join(reasons)}.")
+        for index, given in enumerate(shapes):
+            if not all(_is_whole(value) for value in given):
+                _refuse(runner, ["output-size"],
+                        f"stack_shapes gives layer {index + 1}'s shape as {_shown(given)}: sizes are whole "
+                        "numbers; use // (floor division) so they stay ints",
+                        "stack_shapes gives a shape with numbers that are not ints: use // (floor division)")
+
+
+def _receptive_field(layers, start=1, widen=lambda k, p: k - 1, strides=True, early=False, pools=True):
+    """Receptive field of one output after the stack, along one side, in input pixels.
+
+    The rule (the defaults): r = 1, jump j = 1; each conv or pool adds (k - 1) * j, then j *= stride.
+    The other arguments give the misconceptions: start (r's first value), widen (what a
+    window of k with padding p adds), strides (False: ignored), early (the stride
+    applied before the layer's own window), pools (False: pooling layers left out).
+    """
+    r, jump = start, 1
+    for layer in layers:
+        if layer[0] == "conv":
+            _, _, k, stride, padding = layer
+        elif layer[0] == "pool" and pools:
+            _, k, stride = layer
+            padding = 0
+        else:
+            continue
+        stride = stride if strides else 1
+        if early:
+            jump *= stride
+        r += widen(k, padding) * jump
+        if not early:
+            jump *= stride
+    return r
+
+
+def _kernels_multiplied(layers):
+    product = 1
+    for layer in layers:
+        if layer[0] in ("conv", "pool"):
+            product *= layer[2] if layer[0] == "conv" else layer[1]
+    return product
+
+
+#: (codes, the misconception's receptive field, why it is wrong), most telling first.
+_RECEPTIVE_FIELD_MISTAKES = [
+    (["stride-ignored"], lambda layers: _receptive_field(layers, strides=False),
+     "each layer adds k - 1 no matter the strides before it. After a layer with stride s, neighbouring "
+     "outputs are s input pixels apart, so a later window of k adds (k - 1) x jump, where the jump is "
+     "the product of the strides of the layers before it"),
+    (["kernels-multiplied"], _kernels_multiplied,
+     "the kernel sizes are multiplied. Stacked windows overlap: each layer widens the field by "
+     "(k - 1) x jump, added to what the layers before it see"),
+    (["padding-counted"], lambda layers: _receptive_field(layers, widen=lambda k, p: k - 1 + 2 * p),
+     "the padding is counted. Padding adds zeros around a layer's input, it does not widen what one "
+     "output sees: leave it out"),
+    (["stride-too-early"], lambda layers: _receptive_field(layers, early=True),
+     "a layer's stride multiplies the jump before its own window is added. The stride spaces out this "
+     "layer's outputs, so it only matters for the layers after it: add (k - 1) x jump, then multiply "
+     "the jump by the stride"),
+    (["pool-ignored"], lambda layers: _receptive_field(layers, pools=False),
+     "the pooling layers are left out. A pool's window widens the field like a conv's (k - 1) x jump, "
+     "and its stride multiplies the jump"),
+    (["off-by-one"], lambda layers: _receptive_field(layers, start=0),
+     "off by one: before any layer an output sees one pixel, so r starts at one, not zero"),
+    (["off-by-one"], lambda layers: _receptive_field(layers, start=2),
+     "off by one: before any layer an output sees one pixel, so r starts at one"),
+    (["off-by-one"], lambda layers: _receptive_field(layers, widen=lambda k, p: k),
+     "one too many per layer: a window of k pixels slid over a field of r pixels sees r + k - 1 of them, "
+     "so each layer adds (k - 1) x jump, not k x jump"),
+    (["off-by-one", "padding-counted"], lambda layers: _receptive_field(layers, widen=lambda k, p: k - 1 + p),
+     "the padding is counted (once per layer). Padding adds zeros around a layer's input, it does not "
+     "widen what one output sees: leave it out"),
+]
+
+
+def _receptive_field_cases(seed, hidden):
+    """(words for the stack, layers) cases."""
+    conv3, pool2 = ("conv", 64, 3, 1, 1), ("pool", 2, 2)
+    if not hidden:
+        vgg16 = []
+        for convs in (2, 2, 3, 3, 3):
+            vgg16 += [conv3, ("relu",)] * convs + [pool2]
+        return [
+            ("one 3x3 conv", [conv3]),
+            ("two 3x3 convs", [conv3, ("relu",), conv3]),
+            ("three 3x3 convs (which see as far as one 7x7)", [conv3, ("relu",), conv3, ("relu",), conv3]),
+            ("conv 3x3, conv 3x3, 2x2 pool", [conv3, ("relu",), conv3, ("relu",), pool2]),
+            ("VGG16's convolutional part (13 convs of 3x3, 5 pools of 2x2)", vgg16),
+            ("conv 3x3 stride 2, conv 3x3 stride 2, conv 3x3",
+             [("conv", 8, 3, 2, 1), ("relu",), ("conv", 16, 3, 2, 1), ("relu",), ("conv", 16, 3, 1, 1)]),
+            ("conv 11x11 stride 4, pool 3x3 stride 2, conv 5x5 padding 2, pool 3x3 stride 2 (AlexNet)",
+             [("conv", 96, 11, 4, 0), ("relu",), ("pool", 3, 2), ("conv", 256, 5, 1, 2), ("relu",), ("pool", 3, 2)]),
+        ]
+    generator = random.Random(seed)
+    cases = []
+    while len(cases) < 6:
+        layers = []
+        for _ in range(generator.randint(3, 8)):
+            kind = generator.choice(["conv", "conv", "pool", "relu"])
+            if kind == "conv":
+                k, padding = generator.choice([(1, 0), (3, 0), (3, 1), (5, 2), (7, 3), (2, 0)])
+                layers.append(("conv", 8, k, generator.choice([1, 1, 2, 3]), padding))
+            elif kind == "pool":
+                layers.append(("pool", generator.choice([2, 3]), generator.choice([1, 2, 3])))
+            else:
+                layers.append(("relu",))
+        if sum(layer[0] in ("conv", "pool") for layer in layers) >= 2:
+            cases.append(("a hidden stack", layers))
+    return cases
+
+
+@_short_traceback
+def check_receptive_field(receptive_field, seed=0, hidden=False):
+    """Check a learner's ``receptive_field(layers)`` -> int, in input pixels along one side.
+
+    layers: specs as in check_stack_shapes. The rule: r = 1, jump = 1; each conv or pool
+    with kernel k and stride s does r += (k - 1) * jump, then jump *= s; ReLU and padding
+    change nothing. The mistake named is one that explains every case the learner got wrong.
+    """
+    runner = _Runner(receptive_field, "receptive_field", hidden, set(), numbers_hidden=True)
+    cases = _receptive_field_cases(seed, hidden)
+    answers = []
+    for words, layers in cases:
+        given = _whole_or_number(runner, runner.call([tuple(layer) for layer in layers]), "int")
+        answers.append((words, layers, given, _receptive_field(layers)))
+    wrong = [(words, layers, given, expected) for words, layers, given, expected in answers if given != expected]
+    if not wrong:
+        for words, layers, given, expected in answers:
+            if not _is_whole(given):
+                _refuse(runner, ["not-an-array"],
+                        f"receptive_field for {words} gives {given!r}: return an int (a number of pixels)",
+                        "receptive_field must return an int (a number of pixels)")
+        return
+    # The mistake that explains every case, else the one that explains the first wrong case.
+    consistent = [(codes, reason) for codes, rule, reason in _RECEPTIVE_FIELD_MISTAKES
+                  if all(given == rule(layers) for _, layers, given, _ in answers)]
+    words, layers, given, expected = wrong[0]
+    first = [(codes, reason) for codes, rule, reason in _RECEPTIVE_FIELD_MISTAKES if given == rule(layers)]
+    codes, reason = (consistent or first or [(["wrong-values"],
+                     "start with r = 1 and jump = 1; per conv or pool, r += (k - 1) * jump, then jump *= stride")])[0]
+    _refuse(runner, codes,
+            f"receptive_field for {words} should be {expected}, you gave {given}: {reason}.",
+            f"receptive_field gives a wrong answer on a hidden stack: {reason}.")
+
+
+# --------------------------------------------------------------------------
+# Notebook 05: vgg16_table and vgg_block
+# --------------------------------------------------------------------------
+
+#: VGG16, configuration D of Simonyan & Zisserman (2015): each number a 3x3 conv with
+#: that many filters (stride 1, padding 1), each "M" a 2x2 max pool with stride 2;
+#: then three fully connected layers. Written out here so that no notebook can change it.
+_VGG16_D = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
+_VGG16_FC = (4096, 4096, 1000)
+_TABLE_KEYS = ("name", "output_shape", "params", "macs")
+
+
+def _vgg16_rows(input_shape):
+    """The expected table, one dict per conv, pool and fully connected layer, in plain Python.
+
+    Keys: name, kind ("conv", "pool", "linear"), shape_in, output_shape, params, macs.
+    """
+    C, H, W = input_shape
+    rows, block, index = [], 1, 0
+    for entry in _VGG16_D:
+        shape_in = (C, H, W)
+        if entry == "M":
+            H, W = _output_size(H, 2, 0, 2), _output_size(W, 2, 0, 2)
+            rows.append(dict(name=f"pool{block}", kind="pool", shape_in=shape_in, output_shape=(C, H, W), params=0, macs=0))
+            block, index = block + 1, 0
+            continue
+        index += 1
+        H, W = _output_size(H, 3, 1, 1), _output_size(W, 3, 1, 1)
+        rows.append(dict(name=f"conv{block}_{index}", kind="conv", shape_in=shape_in, output_shape=(entry, H, W),
+                         params=entry * (C * 3 * 3 + 1), macs=H * W * entry * C * 3 * 3))
+        C = entry
+    n_in = C * H * W  # flatten
+    for number, n_out in enumerate(_VGG16_FC, start=block):
+        rows.append(dict(name=f"fc{number}", kind="linear", shape_in=(n_in,), output_shape=(n_out,),
+                         params=n_out * (n_in + 1), macs=n_in * n_out))
+        n_in = n_out
+    return rows
+
+
+def _table_rows(runner, answer):
+    """The learner's rows as dicts with name, output_shape, params and macs; a Misconception if no table."""
+    if answer is None:
+        raise Misconception(["no-return"], f"{runner.name} returned None: did you forget `return`?")
+    if not isinstance(answer, (list, tuple)):
+        _refuse(runner, ["not-a-table"],
+                f"{runner.name} must return a list of rows, one per layer, got {type(answer).__name__}")
+    keys = "each row is a dict with the keys 'name', 'output_shape', 'params' and 'macs'"
+    rows = []
+    for index, row in enumerate(answer):
+        missing = [key for key in _TABLE_KEYS if (key not in row if isinstance(row, dict) else not hasattr(row, key))]
+        if missing:
+            _refuse(runner, ["not-a-table"],
+                    f"row {index} of the table ({type(row).__name__} {row!r:.60}) has no {' and no '.join(map(repr, missing))}: {keys}",
+                    f"a row of the table has no {' and no '.join(map(repr, missing))}: {keys}")
+        values = {key: row[key] if isinstance(row, dict) else getattr(row, key) for key in _TABLE_KEYS}
+        name, shape = values["name"], values["output_shape"]
+        if not isinstance(name, str):
+            _refuse(runner, ["not-a-table"], f"row {index} has the name {name!r}: a name is a string, such as 'conv1_1'",
+                    "a row's name is not a string: names are strings such as 'conv1_1'")
+        shape = shape.tolist() if isinstance(shape, np.ndarray) else shape
+        if not isinstance(shape, (tuple, list)) or not shape or not all(_is_number(value) for value in shape):
+            _refuse(runner, ["not-a-table"],
+                    f"the output_shape of {name} is {shape!r}: a tuple of ints, such as (64, 224, 224), or (4096,) "
+                    "for a fully connected layer",
+                    f"the output_shape of {name} is not a tuple of ints, such as (C, H, W), or (n,) for a fully connected layer")
+        if not all(_is_whole(value) for value in shape):
+            _refuse(runner, ["output-size"], f"the output_shape of {name} is {_shown(shape)}: sizes are whole numbers; "
+                    "use // (floor division) so they stay ints",
+                    f"the output_shape of {name} holds numbers that are not ints: use // (floor division)")
+        for key in ("params", "macs"):
+            if not _is_whole(values[key]):
+                _refuse(runner, ["not-a-table"], f"{key} of {name} is {values[key]!r}: a count, an int",
+                        f"{key} of {name} is not an int: it is a count")
+        rows.append(dict(name=name.strip().lower(), output_shape=tuple(int(v) for v in shape),
+                         params=int(values["params"]), macs=int(values["macs"])))
+    return rows
+
+
+def _known_rows(runner, rows, expected):
+    """The learner's rows for VGG16's conv, pool and fc layers, in order; extra rows must count nothing."""
+    names = [row["name"] for row in expected]
+    for row in rows:
+        if row["name"] in names or (row["params"] == 0 and row["macs"] == 0):
+            continue
+        if row["name"].startswith(("relu", "flatten", "drop")):
+            _refuse(runner, ["wrong-values"],
+                    f"row {row['name']} has {row['params']:,} params and {row['macs']:,} macs: a ReLU, flatten or "
+                    "dropout has no weights and does no multiply-accumulates, so both are zero",
+                    f"row {row['name']} counts params or macs: a ReLU, flatten or dropout has no weights and does "
+                    "no multiply-accumulates, so both are zero")
+        _refuse(runner, ["not-a-table"],
+                f"row {row['name']!r} is no layer of VGG16: the rows are named conv1_1, conv1_2, pool1, conv2_1, "
+                "..., pool5, fc6, fc7, fc8",
+                "a row of the table is named after no layer of VGG16: the rows are named conv1_1, conv1_2, "
+                "pool1, conv2_1, ..., pool5, fc6, fc7, fc8")
+    known = [row for row in rows if row["name"] in names]
+    found = [row["name"] for row in known]
+    if found != names:
+        missing = [name for name in names if name not in found]
+        twice = [name for name in names if found.count(name) > 1]
+        problem = (f"it has no row {missing[0]}" if missing else f"{twice[0]} comes twice" if twice
+                   else "its rows are in another order")
+        _refuse(runner, ["not-a-table"],
+                "the table needs one row per conv, pool and fully connected layer, named conv1_1, conv1_2, pool1, "
+                f"conv2_1, ..., pool5, fc6, fc7, fc8, in this order (ReLU and flatten rows may be added): {problem}")
+    return known
+
+
+def _fc_input_mistakes(row, expected, input_shape):
+    """(wrong n_in, why) for fc6: what else a learner may think flatten hands over."""
+    if row["name"] != "fc6":
+        return []
+    C, H, W = next(other for other in expected if other["name"] == "pool5")["output_shape"]
+    flat = C * H * W
+    wrong = [
+        (C, f"fc6's input is counted as the {C} channels of pool5: flatten hands over all of pool5's "
+            f"C*H*W = {C}*{H}*{W} = {flat:,} numbers"),
+        (H * W, f"fc6's input is counted as one channel's {H}*{W}: flatten hands over all "
+                f"C*H*W = {C}*{H}*{W} = {flat:,} numbers"),
+        (math.prod(input_shape), f"fc6's input is counted as the image's {'*'.join(map(str, input_shape))} numbers: "
+                                 f"fc6 sees pool5's output, flattened, C*H*W = {flat:,}"),
+        (512 * 7 * 7, "fc6's input is taken as 512*7*7 = 25,088, pool5's size for a 224 x 224 image: "
+                      f"flatten pool5's output for this input, C*H*W = {flat:,}"),
+    ]
+    unique = []
+    for value, why in wrong:
+        if value != flat and value not in [seen for seen, _ in unique]:
+            unique.append((value, why))
+    return unique
+
+
+def _params_mistakes(row, expected, input_shape):
+    """(wrong params, codes, reason) for one row of the table."""
+    if row["kind"] == "conv":
+        return _conv_params_mistakes(row["shape_in"][0], row["output_shape"][0], 3)
+    n_in, n_out = row["shape_in"][0], row["output_shape"][0]
+    mistakes = [
+        (n_out * n_in, ["missing-bias"], "the biases are missing: each output number has one"),
+        (n_out * n_in + 1, ["missing-bias"], "one bias for the whole layer: each output number has its own"),
+    ]
+    for wrong_n_in, why in _fc_input_mistakes(row, expected, input_shape):
+        mistakes.append((n_out * (wrong_n_in + 1), ["fc-input-size"], why))
+        mistakes.append((n_out * wrong_n_in, ["fc-input-size", "missing-bias"], why + "; and each output has a bias"))
+    return mistakes
+
+
+def _macs_mistakes(row, expected, input_shape):
+    """(wrong macs, codes, reason) for one row of the table."""
+    flops = (["macs-wrong"], "that counts FLOPs: a multiply-accumulate is one multiply and one add; FLOPs would be "
+                             "twice. Count each multiply-add once")
+    if row["kind"] == "conv":
+        c_in, (c_out, Ho, Wo) = row["shape_in"][0], row["output_shape"]
+        right = Ho * Wo * c_out * c_in * 9
+        return [
+            (2 * right, *flops),
+            (c_out * c_in * 9, ["macs-wrong"], "counted once per output map instead of once per output number: each of "
+                                               "the Ho*Wo*C_out output numbers takes C_in*k*k multiply-accumulates"),
+            (Ho * Wo * c_in * 9, ["macs-wrong"], "that is one filter's count: each of the C_out filters makes its own map"),
+            (Ho * Wo * c_out * 9, ["filter-depth"], "each output number sums over all C_in input channels: "
+                                                     "C_in*k*k multiply-accumulates, not k*k"),
+            (Ho * Wo * c_out * (c_in * 9 + 1), ["macs-wrong"], "the bias is counted: adding it is no multiply-accumulate; "
+                                                                "count C_in*k*k per output number"),
+        ]
+    n_in, n_out = row["shape_in"][0], row["output_shape"][0]
+    mistakes = [
+        (2 * n_in * n_out, *flops),
+        (n_out * (n_in + 1), ["macs-wrong"], "the bias is counted: adding it is no multiply-accumulate; count n_in per output"),
+    ]
+    for wrong_n_in, why in _fc_input_mistakes(row, expected, input_shape):
+        mistakes.append((n_out * wrong_n_in, ["fc-input-size"], why))
+    return mistakes
+
+
+def _rule_words(row, column):
+    """How the right count of one row is made, with its numbers."""
+    if row["kind"] == "pool":
+        return "0"
+    if row["kind"] == "conv":
+        c_in, (c_out, Ho, Wo) = row["shape_in"][0], row["output_shape"]
+        if column == "params":
+            return f"{c_out} filters x ({c_in}*3*3 weights + 1 bias) = {row['params']:,}"
+        return f"{Ho}*{Wo} positions x {c_out} filters x {c_in}*3*3 multiply-accumulates = {row['macs']:,}"
+    n_in, n_out = row["shape_in"][0], row["output_shape"][0]
+    if column == "params":
+        return f"{n_out} outputs x ({n_in:,} weights + 1 bias) = {row['params']:,}"
+    return f"{n_in:,} inputs x {n_out} outputs = {row['macs']:,}"
+
+
+def _check_table_column(runner, column, rows, known, expected, standard, input_shape):
+    """The first row whose params (or macs) are wrong, named with the misconception behind it."""
+    for got, row, usual in zip(known, expected, standard):
+        if got[column] == row[column]:
+            continue
+        mistakes = (_params_mistakes if column == "params" else _macs_mistakes)(row, expected, input_shape)
+        if row["kind"] == "pool":
+            mistakes = [(got[column], ["pool-has-params"],
+                         "a max pool only compares numbers: it has no weights and does no multiply-accumulates")]
+        if standard is not expected:
+            mistakes.append((usual[column], ["input-shape-ignored"], "the count is the one for the default input: use input_shape"))
+        codes, reason = next(((codes, reason) for value, codes, reason in mistakes if value == got[column]),
+                             (["wrong-values"], "count again: " + ("weights plus one bias per output" if column == "params"
+                                                                  else "one multiply-accumulate per weight per output position")))
+        total, right_total = sum(r[column] for r in rows), sum(r[column] for r in expected)
+        if "fc-input-size" in codes:
+            hidden_reason = ("fc6's input is pool5's output flattened, C*H*W numbers, and those depend on the input size"
+                             + ("; and each output has a bias" if "missing-bias" in codes else ""))
+        else:
+            hidden_reason = reason
+        _refuse(runner, codes,
+                f"vgg16_table's row {row['name']} has {got[column]:,} {column}, but it should be "
+                f"{_rule_words(row, column)}: {reason}. (Your table's total is {total:,} {column}; it should be {right_total:,}.)",
+                f"on a hidden input size, row {row['name']} has the wrong {column}: {hidden_reason}.")
+
+
+def _check_table_shapes(runner, known, expected, standard):
+    """The first row whose output_shape is wrong, named with the misconception behind it."""
+    for got, row, usual in zip(known, expected, standard):
+        given = got["output_shape"]
+        if given == row["output_shape"]:
+            continue
+        if len(given) != len(row["output_shape"]):
+            _refuse(runner, ["not-a-table"],
+                    f"the output_shape of {row['name']} is {given}: a conv or pool layer gives (C, H, W), a fully "
+                    "connected layer (n,)")
+        if standard is not expected and given == usual["output_shape"]:
+            codes, reasons = ["input-shape-ignored"], ["the shapes are the ones for the default input: start from input_shape"]
+        elif row["kind"] == "linear":
+            codes, reasons = ["output-size"], ["a fully connected layer with n outputs gives n numbers, shape (n,)"]
+        else:
+            layer = ("conv", row["output_shape"][0], 3, 1, 1) if row["kind"] == "conv" else ("pool", 2, 2)
+            codes, reasons = _layer_mistakes(layer, row["shape_in"], given)
+        _refuse(runner, codes,
+                f"vgg16_table's row {row['name']} has output_shape {given}, but on an input of {row['shape_in']} "
+                f"it gives {row['output_shape']}: {'; '.join(reasons)}.",
+                f"on a hidden input size, row {row['name']} has the wrong output_shape: {'; '.join(reasons)}.")
+
+
+@_short_traceback
+def check_vgg16_table(vgg16_table, seed=0, hidden=False):
+    """Check a learner's ``vgg16_table(input_shape=(3, 224, 224))``: one row per layer of VGG16.
+
+    Each row is a dict (or an object with these attributes, like conv_lib.models.LayerRow)
+    with name ("conv1_1", ..., "pool5", "fc6", "fc7", "fc8"), output_shape (a tuple),
+    params and macs (ints). ReLU and flatten rows may be added with 0 params and 0 macs.
+    The visible check calls vgg16_table(); the hidden one also calls it with two other
+    input sizes ((3, 32, 32) and one chosen by seed).
+    """
+    runner = _Runner(vgg16_table, "vgg16_table", hidden, {"summary", "layer_params", "layer_macs", "layer_output_shape"},
+                     ready_made="table (conv_lib.models)", numbers_hidden=True)
+    standard = _vgg16_rows((3, 224, 224))
+    inputs = [None]
+    if hidden:
+        inputs += [(3, 32, 32), random.Random(seed).choice([(3, 64, 64), (1, 64, 96), (3, 96, 96), (3, 100, 120), (1, 48, 48)])]
+    for input_shape in inputs:
+        rows = _table_rows(runner, runner.call() if input_shape is None else runner.call(input_shape))
+        input_shape = input_shape or (3, 224, 224)
+        expected = _vgg16_rows(input_shape)
+        known = _known_rows(runner, rows, expected)
+        usual = standard if input_shape != (3, 224, 224) else expected
+        _check_table_shapes(runner, known, expected, usual)
+        for column in ("params", "macs"):
+            _check_table_column(runner, column, rows, known, expected, usual, input_shape)
+
+
+def _relu(grid):
+    return [[max(value, 0) for value in row] for row in grid]
+
+
+def _vgg_block(x, weights, biases, relu="each", bias=True, padding=1, convs=None, pool=max):
+    """A VGG block on the batch x, in plain Python: each image through n x [3x3 conv, ReLU], then a pool.
+
+    The defaults are the rule. The other values give the misconceptions: relu "none", "end"
+    (after the last conv only) or "before-bias" (ReLU, then the bias); bias False; padding 0;
+    convs 1 (only the first conv); pool None (no pool) or _mean (average pooling).
+    """
+    layers = list(zip(weights, biases))[:convs]
+    out = []
+    for image in x:
+        maps = image
+        for index, (w, b) in enumerate(layers):
+            sums = [_add(*[_corr(maps[c], w[f][c], padding) for c in range(len(maps))]) for f in range(len(w))]
+            if relu == "before-bias":
+                maps = [_plus(_relu(total), b[f] if bias else 0) for f, total in enumerate(sums)]
+                continue
+            maps = [_plus(total, b[f] if bias else 0) for f, total in enumerate(sums)]
+            if relu == "each" or (relu == "end" and index == len(layers) - 1):
+                maps = [_relu(m) for m in maps]
+        out.append([_pool(m, 2, 2, pool) for m in maps] if pool else maps)
+    return out
+
+
+def _vgg_block_cases(seed, hidden):
+    """(x, weights, biases) cases; weights[i]: C_out_i filters of C_in_i kernels of 3x3."""
+    generator = random.Random(seed)
+    shapes = [(1, 1, 4, 4, [2]), (2, 2, 6, 6, [3, 2]), (1, 3, 8, 6, [2, 3, 2]), (2, 2, 7, 8, [2, 2])]
+    if hidden:
+        shapes = [(2, 3, 6, 8, [2, 3]), (1, 2, 8, 8, [3, 2, 2]), (2, 1, 4, 6, [3]), (1, 2, 5, 7, [2, 2])]
+    cases = []
+    for N, C, rows, columns, filters in shapes:
+        x = [[_random_grid(generator, rows, columns) for _ in range(C)] for _ in range(N)]
+        weights, biases, channels = [], [], C
+        for count in filters:
+            weights.append([[_random_grid(generator, 3, 3, -2, 2) for _ in range(channels)] for _ in range(count)])
+            biases.append([generator.randint(-4, 2) + 0.5 for _ in range(count)])
+            channels = count
+        cases.append((x, weights, biases))
+    return cases
+
+
+def _vgg_block_candidates(x, weights, biases, expected):
+    """What a learner holding each misconception would return for vgg_block."""
+    n, rows, columns = len(weights), len(x[0][0]), len(x[0][0][0])
+
+    def block(**options):
+        return _vgg_block(x, weights, biases, **options)
+
+    yield from _batch_candidates("vgg_block", expected)
+    yield (["pool-missing"], block(pool=None),
+           "vgg_block leaves out the max pool: after the convolutions a 2x2 max pool with stride 2 halves the height and the width")
+    yield ["relu-missing"], block(relu="none"), "vgg_block has no ReLU: each convolution is followed by a ReLU, max(x, 0)"
+    if n > 1:
+        yield (["relu-missing"], block(relu="end"),
+               "vgg_block applies the ReLU only at the end: each convolution is followed by its own ReLU, "
+               "before the next convolution sees its output")
+    yield (["relu-before-bias"], block(relu="before-bias"),
+           "vgg_block applies the ReLU before adding the bias: the bias belongs to the convolution, relu(conv + b)")
+    yield ["missing-bias"], block(bias=False), "vgg_block leaves out the biases: convolution i adds biases[i][f] to its map f"
+    if n > 1:
+        yield (["block-incomplete"], block(convs=1),
+               "vgg_block applies only the first convolution: the block runs all of them in turn, each on "
+               "the output of the one before")
+    if min(rows, columns) >= 2 * n + 2:
+        yield (["padding-missing"], block(padding=0),
+               "vgg_block does not pad: each 3x3 convolution uses padding 1, which keeps the height and the width")
+    yield ["avg-not-max"], block(pool=_mean), "vgg_block averages each window: the block ends with a max pool"
+
+
+def _vgg_block_size_mistake(given, x, weights, expected):
+    """(codes, explanation) when only the height and width of the answer are wrong in a known way, else None."""
+    n, rows, columns = len(weights), len(x[0][0]), len(x[0][0][0])
+    shape = _shape(expected)
+    if given.ndim != 4 or given.shape[:2] != shape[:2]:
+        return None
+    if given.shape[2:] == (rows, columns):
+        return ["pool-missing"], ("vgg_block keeps the height and the width: the block ends with a 2x2 max pool "
+                                  "with stride 2, which halves them")
+    if given.shape[2:] == ((rows - 2 * n) // 2, (columns - 2 * n) // 2):
+        return ["padding-missing"], ("vgg_block's convolutions shrink the maps: each 3x3 convolution uses padding 1, "
+                                     "which keeps the height and the width")
+    return None
+
+
+def _fits(mistake, entry):
+    """Does the mistake (codes, explanation) give the learner's answer in this case, where it applies?"""
+    x, weights, biases, given, expected = entry
+    answers = [answer for codes, answer, explanation in _vgg_block_candidates(x, weights, biases, expected)
+               if (codes, explanation) == mistake]
+    return not answers or any(_same(given, answer) for answer in answers)
+
+
+@_short_traceback
+def check_vgg_block(vgg_block, seed=0, hidden=False, picture=None):
+    """Check a learner's ``vgg_block(x, weights, biases)``; raise Misconception if wrong.
+
+    vgg_block: x (N, C, H, W); weights a list of n arrays (C_out_i, C_in_i, 3, 3); biases a
+    list of n arrays (C_out_i,) -> n x [3x3 conv with padding 1, ReLU], then a 2x2 max pool
+    with stride 2: (N, C_out_n, H // 2, W // 2). Calling conv_lib's conv2d, relu and
+    max_pool2d is allowed. Arguments as in check_conv2d.
+    """
+    runner = _Runner(
+        vgg_block, "vgg_block", hidden, None, numbers_hidden=True,
+        hint=". weights[i] has shape (C_out, C_in, 3, 3) and biases[i] shape (C_out,); each convolution uses "
+             "padding 1 and is followed by a ReLU; then a 2x2 max pool with stride 2.",
+    )
+    answered = []  # (x, weights, biases, given, expected) for each case
+    for x, weights, biases in _vgg_block_cases(seed, hidden):
+        try:
+            given = runner.array(np.array(x, dtype=float), [np.array(w, dtype=float) for w in weights],
+                                 [np.array(b, dtype=float) for b in biases])
+        except Misconception:
+            if any(not _same(entry[3], entry[4]) for entry in answered):
+                break  # explain the wrong answer already given
+            raise
+        answered.append((x, weights, biases, given, _vgg_block(x, weights, biases)))
+    wrong = [entry for entry in answered if not _same(entry[3], entry[4])]
+    if not wrong:
+        return
+    x, weights, biases, given, expected = wrong[0]
+    matches = [(codes, explanation) for codes, answer, explanation in _vgg_block_candidates(x, weights, biases, expected)
+               if _same(given, answer)]
+    if matches:
+        # One case can fit two mistakes (when every window holds a positive number, a ReLU
+        # before the bias looks like no ReLU at all): name the one that fits every case.
+        codes, explanation = next((match for match in matches if all(_fits(match, entry) for entry in answered)), matches[0])
+        _fail(runner, codes, explanation, expected, given, picture)
+    mistake = _vgg_block_size_mistake(given, x, weights, expected)
+    if mistake is not None:
+        _fail(runner, mistake[0], mistake[1], expected, given, picture)
+    case = f"x of shape {_shape(x)} and {len(weights)} convolution(s) with weights of shapes {[_shape(w) for w in weights]}"
+    _unexplained(runner, case, given, expected, picture)

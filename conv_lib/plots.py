@@ -152,16 +152,24 @@ def _grace_hopper_pixels():
     return pixels
 
 
-def sample_photo(size=None):
+def sample_photo(size=None, square=False):
     """A colour photo to convolve: Grace Hopper, matplotlib's bundled sample image (no download).
 
-    size: None for the full photo (600 rows, 512 columns), or an int: the photo is
-          shrunk (each new pixel the average of the pixels it covers) so that its
-          longer side is ``size`` pixels, keeping its proportions.
+    size:   None for the full photo (600 rows, 512 columns), or an int: the photo is
+            shrunk (each new pixel the average of the pixels it covers) so that its
+            longer side is ``size`` pixels, keeping its proportions.
+    square: True to keep only the photo's central square first (512 x 512), as
+            image classifiers crop their inputs: sample_photo(224, square=True) is
+            (3, 224, 224), VGG16's input size.
     Returns x: (3, H, W), float64 in [0, 1], channels first (red, green, blue).
     Each call returns a fresh array, so changing it changes nothing else.
     """
     pixels = _grace_hopper_pixels()
+    if square:
+        height, width = pixels.shape[:2]
+        side = min(height, width)
+        top, left = (height - side) // 2, (width - side) // 2
+        pixels = pixels[top : top + side, left : left + side]
     if size is not None:
         size = whole_number(size, "size (pixels on the longer side)", 1)
         height, width = pixels.shape[:2]

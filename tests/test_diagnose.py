@@ -278,10 +278,11 @@ def test_each_misconception_is_named_by_exactly_its_code(name, wrong, visible_co
     assert codes_of(CHECKS[name], wrong, seed=7, hidden=True) == hidden_codes
 
 
-def test_every_code_has_a_wrong_implementation_that_earns_it():
-    # "raises" and "wrong-values" have their own tests below.
+def test_the_wrong_implementations_here_earn_known_codes():
+    # Notebooks 01-03 only; test_diagnose_stack.py checks that every code of CODES is earned by
+    # some wrong implementation in one of the two files. "raises" and "wrong-values" have their own tests.
     earned = {code for _, _, visible, hidden in WRONG for code in (visible or ()) + hidden}
-    assert earned | {"raises", "wrong-values"} == set(diagnose.CODES)
+    assert earned <= set(diagnose.CODES)
 
 
 def test_a_still_empty_exercise_fails_with_not_implemented_error():

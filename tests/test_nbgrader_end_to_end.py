@@ -148,6 +148,91 @@ def conv2d_multi_in(x, w, b=0.0):
 ''',
         },
     },
+    "04_conv_pool_stack": {
+        "conv_without_padding": {
+            "conv2d": '''def conv2d(x, w, b, stride=1, padding=0):
+    # Forgets to pad: the maps shrink even when padding is asked for.
+    if w.shape[1] != x.shape[1]:
+        raise ValueError(f"w has {w.shape[1]} channels, x has {x.shape[1]}")
+    return np.stack([
+        np.stack([conv2d_multi_in(image, w[f], stride=stride) + b[f] for f in range(w.shape[0])])
+        for image in x
+    ])
+''',
+        },
+        "pool_across_channels": {
+            "max_pool2d": '''def max_pool2d(x, size=2, stride=2):
+    # Takes each window's maximum over all channels at once.
+    N, C, H, W = x.shape
+    Ho, Wo = (H - size) // stride + 1, (W - size) // stride + 1
+    out = np.zeros((N, C, Ho, Wo))
+    for i in range(Ho):
+        for j in range(Wo):
+            window = x[:, :, i * stride : i * stride + size, j * stride : j * stride + size]
+            out[:, :, i, j] = window.max(axis=(1, 2, 3))[:, None]
+    return out
+''',
+        },
+        "conv_keeps_channels": {
+            "stack_shapes": '''def stack_shapes(input_shape, layers):
+    # Thinks a convolution keeps the number of channels it receives.
+    C, H, W = input_shape
+    shapes = []
+    for layer in layers:
+        if layer[0] == "conv":
+            _, c_out, k, stride, padding = layer
+            H, W = output_size(H, k, padding, stride), output_size(W, k, padding, stride)
+        elif layer[0] == "pool":
+            _, size, stride = layer
+            H, W = output_size(H, size, 0, stride), output_size(W, size, 0, stride)
+        shapes.append((C, H, W))
+    return shapes
+''',
+        },
+        "stride_ignored": {
+            "receptive_field": '''def receptive_field(layers):
+    # Adds k - 1 per layer, whatever the strides before it.
+    field = 1
+    for layer in layers:
+        if layer[0] == "conv":
+            field += layer[2] - 1
+        elif layer[0] == "pool":
+            field += layer[1] - 1
+    return field
+''',
+        },
+    },
+    "05_vgg16": {
+        "fc6_sees_512_inputs": {
+            "vgg16_table": '''def vgg16_table(input_shape=(3, 224, 224)):
+    # Gives fc6 one input per channel of the last pool (512) instead of all 512 x 7 x 7 numbers.
+    C, H, W = input_shape
+    rows, block, index = [], 1, 1
+    for entry in models.VGG16_CONV_CONFIG:
+        if entry == "M":
+            H, W = H // 2, W // 2
+            rows.append(dict(name=f"pool{block}", output_shape=(C, H, W), params=0, macs=0))
+            block, index = block + 1, 1
+        else:
+            rows.append(dict(name=f"conv{block}_{index}", output_shape=(entry, H, W),
+                             params=entry * (C * 9 + 1), macs=entry * H * W * C * 9))
+            C, index = entry, index + 1
+    n_in = C
+    for number, n_out in zip((6, 7, 8), (4096, 4096, 1000)):
+        rows.append(dict(name=f"fc{number}", output_shape=(n_out,), params=n_out * (n_in + 1), macs=n_in * n_out))
+        n_in = n_out
+    return rows
+''',
+        },
+        "block_without_relu": {
+            "vgg_block": '''def vgg_block(x, weights, biases):
+    # Stacks the convolutions with no ReLU between them.
+    for w, b in zip(weights, biases):
+        x = conv2d(x, w, b, padding=1)
+    return max_pool2d(x, 2, 2)
+''',
+        },
+    },
 }
 
 # The misconception codes each wrong student's feedback must show.
@@ -164,6 +249,16 @@ EXPECTED_CODES = {
         "missing_bias": ["[missing-bias]"],
         "map_per_channel": ["[per-filter-per-channel]"],
         "filters_summed": ["[filters-summed]"],
+    },
+    "04_conv_pool_stack": {
+        "conv_without_padding": ["[output-size]"],
+        "pool_across_channels": ["[pool-mixes-channels]"],
+        "conv_keeps_channels": ["[conv-keeps-channels]"],
+        "stride_ignored": ["[stride-ignored]"],
+    },
+    "05_vgg16": {
+        "fc6_sees_512_inputs": ["[fc-input-size]"],
+        "block_without_relu": ["[relu-missing]"],
     },
 }
 

@@ -59,6 +59,14 @@ def test_sample_photo_size_sets_the_longer_side(size):
     assert 0 <= photo.min() and photo.max() <= 1
 
 
+def test_a_square_sample_photo_is_the_central_square_at_vgg16s_input_size():
+    square = plots.sample_photo(224, square=True)
+    assert square.shape == (3, 224, 224)
+    full = plots.sample_photo()                                  # (3, 600, 512): 44 rows cut above and below
+    assert plots.sample_photo(square=True).shape == (3, 512, 512)
+    np.testing.assert_array_equal(plots.sample_photo(square=True), full[:, 44:556, :])
+
+
 def test_sample_photo_returns_a_fresh_copy_each_time():
     photo = plots.sample_photo(32)
     photo[:] = 0
