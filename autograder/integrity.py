@@ -21,16 +21,25 @@ A test cell that nbgrader passed but judge fails marks the submission as
 tampered (the caller decides that). Hence the rule for the cases: never
 stricter than the nbgrader checks (conv_lib.diagnose). The inputs are
 integer-valued float64 arrays with small biases, as there; the functions are
-called the way those checks call them (padding and stride by keyword, the
-rest by position); a depth mismatch is the same kind (the input deeper than
-the filters); and an expected ValueError accepts any subclass of it, as
+called the way those checks call them (padding, stride and a pool's size by
+keyword, the rest by position); a depth mismatch is the same kind (the input
+deeper than the filters); an expected ValueError accepts any subclass of it, as
 diagnose's isinstance does: the harness records the names of the error's
-classes ("kinds"), and the case passes if "ValueError" is among them.
+classes ("kinds"), and the case passes if "ValueError" is among them; and a
+table's extra rows that count nothing are left out, as check_vgg16_table does.
+
+Arguments are plain data: arrays (sent in inputs.npz), JSON numbers, bools,
+None and strings, and tuples and lists of these (a layer spec such as
+("conv", 64, 3, 1, 1), a list of weight arrays). Results come back as one
+array each; a case's `result` says how the harness makes it (RESULT_KINDS):
+np.asarray of what the function returned, or, for a list of shapes or a
+table of layers, a whole-number array the harness builds row by row.
 
 Messages name the function, the case number (its out/<i> file) and what was
-wrong, with shapes at most: never an input or expected value, and of what the
-harness wrote (the student's code could have written it) only an error's
-class name, and only if it is an identifier.
+wrong, with shapes at most (and in a shape list or a table, which row and
+column; a table's row by its layer's name, such as conv1_2): never an input or
+expected value, and of what the harness wrote (the student's code could have
+written it) only an error's class name, and only if it is an identifier.
 """
 
 from __future__ import annotations
@@ -52,6 +61,7 @@ from pathlib import Path
 import numpy as np
 
 import conv_lib
+import conv_lib.models
 from autograder.feedback import is_autograder_test_cell
 
 HARNESS = Path(__file__).with_name("integrity_harness.py")
@@ -66,6 +76,7 @@ RTOL, ATOL = 1e-6, 1e-9
 EXPECTED_ERROR = "ValueError"
 NUMBER_KINDS, TEXT_KINDS = "biufc", "US"  # numpy dtype kinds; text arrays are saved without pickle too
 NOT_NUMBERS = "returned something that is not an array of numbers"
+INT64_MAX = np.iinfo(np.int64).max
 ERROR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,59}")
 
 #: Each graded function's grade_id -> the grade_id of its nbgrader test cell.
@@ -75,7 +86,39 @@ TEST_CELL = {
     "conv2d_multi_in": "conv2d_multi_in_tests",
     "conv2d_multi_out": "conv2d_multi_out_tests",
     "conv_layer_params": "conv_layer_params_tests",
+    "conv2d": "conv2d_tests",
+    "max_pool2d": "max_pool2d_tests",
+    "stack_shapes": "stack_shapes_tests",
+    "receptive_field": "receptive_field_tests",
+    "vgg16_table": "vgg16_table_tests",
+    "vgg_block": "vgg_block_tests",
 }
+
+#: Case.result -> what the instructor is told when the harness could not turn
+#: the function's return value into that kind of array (integrity_harness.convert_result):
+#:   array   np.asarray(returned), numbers;
+#:   shapes  a list of (C, H, W) shapes -> int64 (layers, 3);
+#:   table   a list of layer rows (dicts or objects with name, output_shape,
+#:           params, macs) -> int64 (rows, 5), one row [params, macs, C or n, H, W]
+#:           (see table_row) per row named in Case.row_names or counting params or macs.
+RESULT_KINDS = {
+    "array": NOT_NUMBERS,
+    "shapes": "returned something that is not a list of (C, H, W) shapes of whole numbers",
+    "table": "returned something that is not a list of layer rows (name, output_shape, params, macs) "
+             "with whole numbers",
+}
+#: The whole-number arrays' columns, what a row of them is, and the message for
+#: the first wrong number in them.
+COLUMNS = {"shapes": ("C", "H", "W"), "table": ("params", "macs", "C (or n)", "H", "W")}
+ROWS = {"shapes": "shapes (one per layer)",
+        "table": "rows named after a layer or counting params or macs (ReLU and flatten rows left out)"}
+WRONG_ROW = {
+    "shapes": "returned a wrong shape for the layer at index {row} (its {column} is wrong; "
+              "one shape per layer, as expected)",
+    "table": "returned wrong {column} in the row for {name} (the rows are as many as expected)",
+}
+#: The kinds of conv_lib.models' layers that a table has a row for (ReLU and flatten rows may be added).
+TABLE_KINDS = ("conv", "pool", "linear")
 
 
 @dataclass(frozen=True)
@@ -83,8 +126,14 @@ class Case:
     """One call of a graded function.
 
     grade_id: the function's solution cell (a key of TEST_CELL); function: its name.
-    args, kwargs: np.ndarray, int, float, bool or None each.
-    expected: an np.ndarray, an int, or the string "ValueError" (the call must raise it).
+    args, kwargs: each an np.ndarray, int, float, bool, None or str, or a tuple
+        or list of these (nested: a list of layer specs, a list of arrays).
+    expected: an np.ndarray (int64 for "shapes" and "table" results: compared
+        exactly), an int, or the string "ValueError" (the call must raise it).
+    result: a key of RESULT_KINDS: how the harness turns the returned value into an array.
+    row_names: for a "table" result, the names of the rows compared (conv1_1, ...,
+        fc8), in order; the harness leaves out any other row that counts nothing
+        (0 params and 0 macs), as diagnose.check_vgg16_table ignores it.
     """
 
     grade_id: str
@@ -92,6 +141,8 @@ class Case:
     args: tuple
     kwargs: dict
     expected: object
+    result: str = "array"
+    row_names: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -194,10 +245,196 @@ def conv_layer_params_cases(rng):
             for c_in, c_out, k in layers]
 
 
+# --- 04_conv_pool_stack: a convolution layer, pooling, and stacks of layers --------------
+
+
+def conv2d_cases(rng):
+    """x: (N, C_in, H, W), w: (C_out, C_in, kH, kW), b: (C_out,); batches, non-square,
+    stride 1..3, padding 0..2, both always passed (as diagnose.check_conv2d does); then a depth mismatch."""
+    cases = []
+    for N, C_in, C_out, H, W, kH, kW, stride, padding in [
+        (1, 1, 2, 5, 7, 3, 2, 1, 0),
+        (2, 3, 4, 6, 5, 3, 3, 1, 1),
+        (3, 2, 1, 7, 6, 2, 3, 2, 0),
+        (2, 4, 5, 5, 6, 3, 3, 2, 2),
+        (1, 2, 3, 8, 7, 4, 3, 3, 1),
+        (1, 1, 5, 4, 5, 1, 1, 1, 2),
+    ]:
+        x, w = grid(rng, N, C_in, H, W), grid(rng, C_out, C_in, kH, kW)
+        b = rng.integers(-3, 3, size=C_out) + 0.5
+        expected = conv_lib.conv2d_reference(x, w, b, stride=stride, padding=padding)
+        cases.append(Case("conv2d", "conv2d", (x, w, b), {"stride": stride, "padding": padding}, expected))
+    depth_mismatch = (grid(rng, 1, 3, 4, 4), grid(rng, 2, 2, 2, 2), np.zeros(2))  # the input deeper, as diagnose
+    cases.append(Case("conv2d", "conv2d", depth_mismatch, {}, EXPECTED_ERROR))
+    return cases
+
+
+def max_pool2d_cases(rng):
+    """x: (N, C, H, W); the defaults (size 2, stride 2), size 3 stride 2, size 2 stride 1,
+    odd sizes (the last row and column left over), and only negative values."""
+    cases = []
+    for N, C, H, W, window, negative in [
+        (1, 1, 4, 6, None, False),
+        (2, 3, 7, 7, (3, 2), False),
+        (1, 2, 5, 6, (2, 1), False),
+        (2, 2, 5, 7, (2, 2), False),
+        (2, 3, 6, 5, (2, 2), True),
+    ]:
+        x = rng.integers(-9, 0, size=(N, C, H, W)).astype(np.float64) if negative else grid(rng, N, C, H, W)
+        size, stride = window or (2, 2)
+        kwargs = {} if window is None else {"size": size, "stride": stride}
+        cases.append(Case("max_pool2d", "max_pool2d", (x,), kwargs, conv_lib.max_pool2d_reference(x, size, stride)))
+    return cases
+
+
+def random_stack(rng, input_shape, count):
+    """`count` layer specs (conv, pool, relu) that fit an input of input_shape (C, H, W)."""
+    layers, shape = [], tuple(input_shape)
+    while len(layers) < count:
+        kind = rng.choice(["conv", "conv", "pool", "relu"])
+        if kind == "conv":
+            k = int(rng.choice([1, 3, 5]))
+            layer = ("conv", int(rng.integers(1, 65)), k, int(rng.integers(1, 3)), int(rng.integers(0, k // 2 + 1)))
+        elif kind == "pool":
+            layer = ("pool", int(rng.integers(2, 4)), int(rng.integers(1, 3)))
+        else:
+            layer = ("relu",)
+        try:
+            shape = conv_lib.models.layer_output_shape(layer, shape)
+        except ValueError:  # the window no longer fits
+            continue
+        layers.append(layer)
+    return layers
+
+
+def stack_shapes_expected(input_shape, layers):
+    """int64 (len(layers), 3): the (C, H, W) after each layer, by conv_lib.models.layer_output_shape."""
+    shapes, shape = [], tuple(input_shape)
+    for position, layer in enumerate(layers):
+        shape = conv_lib.models.layer_output_shape(layer, shape, position)
+        shapes.append(shape)
+    return np.array(shapes, dtype=np.int64).reshape(len(layers), 3)
+
+
+def stack_shapes_cases(rng):
+    """(input_shape, layers): a VGG block, strided and unpadded layers on a non-square
+    input, AlexNet's first layers, odd sizes that pooling floors, and a random stack."""
+    c1, c2 = int(rng.integers(4, 65)), int(rng.integers(4, 65))
+    side = 2 * int(rng.integers(4, 17))
+    stacks = [
+        ((3, side, side), [("conv", c1, 3, 1, 1), ("relu",), ("conv", c1, 3, 1, 1), ("relu",), ("pool", 2, 2)]),
+        ((1, 28, 20), [("conv", c1, 5, 1, 0), ("relu",), ("pool", 2, 2), ("conv", c2, 3, 2, 1), ("pool", 3, 2)]),
+        ((3, 227, 227), [("conv", 96, 11, 4, 0), ("relu",), ("pool", 3, 2), ("conv", 256, 5, 1, 2), ("relu",),
+                         ("pool", 3, 2)]),
+        ((2, 15, 9), [("pool", 2, 2), ("conv", c2, 3, 1, 0), ("pool", 2, 1)]),
+    ]
+    random_input = (int(rng.integers(1, 5)), int(rng.integers(16, 40)), int(rng.integers(16, 40)))
+    stacks.append((random_input, random_stack(rng, random_input, int(rng.integers(3, 7)))))
+    return [Case("stack_shapes", "stack_shapes", (shape, layers), {}, stack_shapes_expected(shape, layers),
+                 result="shapes") for shape, layers in stacks]
+
+
+def receptive_field(layers):
+    """How many input pixels along one axis one output pixel of the stack depends on.
+
+    r, the field, starts at 1 and j, the jump (input pixels between two
+    neighbouring outputs of the layer so far), at 1. A conv ("conv", c_out, k,
+    stride, padding) or a pool ("pool", k, stride) widens the field by k - 1 of
+    its inputs, that is (k - 1) * j input pixels, then multiplies the jump by
+    its stride; any other layer (relu) changes neither. Padding moves the field, not its size.
+
+    layers: layer specs. Returns an int (VGG16's 13 convolutions and 5 pools: 212).
+    """
+    field, jump = 1, 1
+    for layer in layers:
+        if layer[0] == "conv":
+            _, _, k, stride, _ = layer
+        elif layer[0] == "pool":
+            _, k, stride = layer
+        else:
+            continue
+        field += (k - 1) * jump
+        jump *= stride
+    return field
+
+
+def vgg16_convolutional_part():
+    """VGG16's layer specs up to (without) flatten: 13 conv + ReLU, 5 pools."""
+    layers = conv_lib.models.vgg16()
+    return layers[: layers.index(("flatten",))]
+
+
+def receptive_field_cases(rng):
+    """(layers,): one, two and three 3x3 convolutions, two and a pool, AlexNet's
+    first layers, VGG16's convolutional part, and a random stack."""
+    conv3 = [("conv", 8, 3, 1, 1), ("relu",)]
+    stacks = [
+        conv3,
+        conv3 * 2,
+        conv3 * 3,
+        conv3 * 2 + [("pool", 2, 2)],
+        [("conv", 96, 11, 4, 0), ("relu",), ("pool", 3, 2), ("conv", 256, 5, 1, 2), ("relu",), ("pool", 3, 2)],
+        vgg16_convolutional_part(),
+        random_stack(rng, (3, 64, 64), int(rng.integers(4, 9))),
+    ]
+    return [Case("receptive_field", "receptive_field", (layers,), {}, receptive_field(layers)) for layers in stacks]
+
+
+# --- 05_vgg16: VGG16's table, and one VGG block --------------------------------------------
+
+
+def table_row(output_shape, params, macs):
+    """[params, macs, C, H, W] of one layer; a flat output shape (n,) is written [params, macs, n, 1, 1]."""
+    return [params, macs, *output_shape, *[1] * (3 - len(output_shape))]
+
+
+def vgg16_table_case(args, input_shape):
+    """The case vgg16_table(*args) on input_shape: a table_row per conv, pool and fully
+    connected layer of conv_lib.models.summary(vgg16(), input_shape), int64 (21, 5)
+    since params and macs exceed int32; its row_names are those layers' names."""
+    rows = [row for row in conv_lib.models.summary(conv_lib.models.vgg16(), input_shape) if row.kind in TABLE_KINDS]
+    expected = np.array([table_row(row.output_shape, row.params, row.macs) for row in rows], dtype=np.int64)
+    return Case("vgg16_table", "vgg16_table", args, {}, expected, result="table",
+                row_names=tuple(row.name for row in rows))
+
+
+def vgg16_table_cases(rng):
+    """(): the default input (3, 224, 224); (input_shape,): another image size among
+    those of diagnose.check_vgg16_table's hidden check (passed by position, as there)."""
+    other = [(3, 32, 32), (3, 64, 64), (1, 64, 96), (3, 96, 96), (3, 100, 120)][int(rng.integers(5))]
+    return [vgg16_table_case((), (3, 224, 224)), vgg16_table_case((other,), other)]
+
+
+def vgg_block_expected(x, weights, biases):
+    """(N, C_last, H // 2, W // 2): [3x3 conv with padding 1, ReLU] per (w, b), then a 2x2 max pool with stride 2."""
+    for w, b in zip(weights, biases):
+        x = conv_lib.relu(conv_lib.conv2d_reference(x, w, b, padding=1))
+    return conv_lib.max_pool2d_reference(x, 2, 2)
+
+
+def vgg_block_cases(rng):
+    """(x, weights, biases): x (N, C, H, W); weights a list of (C_out_i, C_in_i, 3, 3),
+    biases a list of (C_out_i,); one, two and three convolutions, odd sizes too."""
+    cases = []
+    for N, channels, H, W in [
+        (1, (1, 2), 4, 4),
+        (2, (3, 2, 3), 6, 5),
+        (1, (2, 3, 1, 2), 8, 7),
+        (2, (3, 3), 5, 8),
+    ]:
+        x = grid(rng, N, channels[0], H, W)
+        weights = [grid(rng, c_out, c_in, 3, 3) for c_in, c_out in zip(channels, channels[1:])]
+        biases = [rng.integers(-3, 3, size=c_out) + 0.5 for c_out in channels[1:]]
+        cases.append(Case("vgg_block", "vgg_block", (x, weights, biases), {}, vgg_block_expected(x, weights, biases)))
+    return cases
+
+
 CASE_BUILDERS = {
     "01_single_channel": (conv_output_size_cases, corr2d_cases),
     "02_multi_channel": (conv2d_multi_in_cases,),
     "03_many_filters": (conv2d_multi_out_cases, conv_layer_params_cases),
+    "04_conv_pool_stack": (conv2d_cases, max_pool2d_cases, stack_shapes_cases, receptive_field_cases),
+    "05_vgg16": (vgg16_table_cases, vgg_block_cases),
 }
 
 
@@ -265,16 +502,25 @@ def cells_before_test_cells(notebook):
 
 
 def encode_argument(value, arrays):
-    """{"array": name} (the array added to `arrays`) or {"value": value} for a JSON number, bool or None."""
+    """A case argument as plain JSON data for the harness (integrity_harness.argument decodes it):
+
+    {"array": name}      an np.ndarray, added to `arrays` (inputs.npz) under that name;
+    {"value": value}     a number, bool, None or str;
+    {"tuple": [...]}     a tuple, {"list": [...]} a list, of encoded items (nesting allowed).
+    Anything else (a dict, an object) raises TypeError: nothing but plain data goes to the harness.
+    """
     if isinstance(value, np.ndarray):
         name = f"a{len(arrays)}"
         arrays[name] = value
         return {"array": name}
     if isinstance(value, np.generic):
         value = value.item()
-    if value is None or isinstance(value, (bool, int, float)):
+    if value is None or isinstance(value, (bool, int, float, str)):
         return {"value": value}
-    raise TypeError(f"a case argument must be an array, a number, a bool or None, not {type(value).__name__}")
+    if isinstance(value, (tuple, list)):
+        return {"tuple" if isinstance(value, tuple) else "list": [encode_argument(item, arrays) for item in value]}
+    raise TypeError(f"a case argument must be an array, a number, a bool, None, a str, or a tuple or list of "
+                    f"these, not {type(value).__name__}")
 
 
 def encode_cases(cases, positions):
@@ -290,7 +536,9 @@ def encode_cases(cases, positions):
             "function": case.function,
             "args": [encode_argument(value, arrays) for value in case.args],
             "kwargs": {key: encode_argument(value, arrays) for key, value in case.kwargs.items()},
+            "result": case.result,
         }
+        | ({"row_names": list(case.row_names)} if case.row_names else {})
         | ({"after_cell": positions[TEST_CELL[case.grade_id]]} if TEST_CELL[case.grade_id] in positions else {})
         for index, case in enumerate(cases)
     ]
@@ -309,7 +557,7 @@ def prepare(workdir, notebook, cases, cell_seconds=DEFAULT_CELL_SECONDS, referen
     (workdir / OUT).mkdir()
     encoded, arrays = encode_cases(cases, cells_before_test_cells(notebook))
     (workdir / "cells.json").write_text(json.dumps(harness_cells(notebook, reference)), encoding="utf-8")
-    (workdir / "cases.json").write_text(json.dumps(encoded), encoding="utf-8")
+    (workdir / "cases.json").write_text(json.dumps(encoded, allow_nan=False), encoding="utf-8")
     np.savez(workdir / "inputs.npz", **arrays)
     shutil.copyfile(HARNESS, workdir / HARNESS.name)
     quick = ["quick"] if reference is not None else []  # no pictures either (PICTURE_MODULES)
@@ -450,6 +698,29 @@ def array_problem(result, expected):
     return ""
 
 
+def whole_array_problem(result, case):
+    """What is wrong with a whole-number array result ("shapes" and "table" cases), or "".
+
+    Compared exactly: a count of 15 billion multiply-adds off by one is wrong,
+    which rtol would let pass. The harness sends int64; anything else is forged.
+    """
+    expected, columns = case.expected, COLUMNS.get(case.result)
+    if result.shape != expected.shape:
+        if columns and result.ndim == 2 and result.shape[1] == len(columns):
+            return f"returned {result.shape[0]} {ROWS[case.result]}, expected {expected.shape[0]}"
+        return f"returned shape {shape_text(result.shape)}, expected {shape_text(expected.shape)}"
+    if result.dtype.kind not in "iu" or (result.dtype.kind == "u" and result.size and result.max() > INT64_MAX):
+        return RESULT_KINDS.get(case.result, NOT_NUMBERS)
+    wrong = np.argwhere(result.astype(np.int64) != expected)
+    if not len(wrong):
+        return ""
+    if columns is None or expected.ndim != 2:
+        return f"returned wrong values (the shape {shape_text(expected.shape)} is right)"
+    row, column = (int(n) for n in wrong[0])
+    name = case.row_names[row] if row < len(case.row_names) else f"row {row}"
+    return WRONG_ROW[case.result].format(row=row, column=columns[column], name=name)
+
+
 def number_problem(result, expected):
     """What is wrong with a number result (expected: int), or "". A bool is not a number here."""
     if result.shape != ():
@@ -474,7 +745,7 @@ def error_problem(name, kinds, message, case):
     if name == "NameError" and message == MISSING_FUNCTION.format(name=case.function):
         return f"could not be called: {case.function} is not defined in the notebook (renamed, or its cell failed?)"
     if name == "NotAnArray":
-        return NOT_NUMBERS
+        return RESULT_KINDS.get(case.result, NOT_NUMBERS)
     if name == "SoftTimeout":
         return "did not return within the time limit"
     return f"raised {name}" + (f", expected {EXPECTED_ERROR}" if expects_error(case) else "")
@@ -490,7 +761,9 @@ def case_problem(outcome, case):
     if expects_error(case):
         return f"returned a result, expected {EXPECTED_ERROR} (the filters' depth differs from the input's channels)"
     if value.dtype.kind not in NUMBER_KINDS:
-        return NOT_NUMBERS
+        return RESULT_KINDS.get(case.result, NOT_NUMBERS)
+    if isinstance(case.expected, np.ndarray) and case.expected.dtype.kind in "iu":
+        return whole_array_problem(value, case)
     if isinstance(case.expected, np.ndarray):
         return array_problem(value, case.expected)
     return number_problem(value, case.expected)

@@ -10,23 +10,32 @@ WORKDIR holds what autograder/integrity.py `prepare` wrote:
 
     cells.json    the notebook's code cells (sources, in order), test cells left out
     cases.json    [{"index": i, "function": name, "args": [...], "kwargs": {...},
-                    "after_cell": n}, ...]; each argument is {"array": "a3"} (an
-                  array of inputs.npz) or {"value": <JSON number, bool or null>};
+                    "result": kind, "after_cell": n}, ...]; each argument is
+                  {"array": "a3"} (an array of inputs.npz), {"value": <JSON
+                  number, bool, null or string>}, or {"tuple": [...]} or
+                  {"list": [...]} of arguments (nested: layer specs, lists of arrays);
+                  result (optional, default "array") is one of RESULT_KINDS:
+                  how the returned value becomes an array (convert_result);
+                  row_names (optional, for "table") the names of the rows compared;
                   after_cell (optional, default: all cells) is how many cells run
                   before the case is called: where nbgrader's test cell of the
                   function stood, so a later cell that rebinds the name changes nothing
     inputs.npz    the input arrays
 
-It runs every cell in order in one IPython InteractiveShell (so `%matplotlib
+It runs the cells in order in one IPython InteractiveShell (so `%matplotlib
 inline` and other magics work; a cell's error is recorded and the next cell
 runs), calls each case's function once its after_cell cells have run, and
 writes, as soon as the case is done,
 
-    out/<i>.npy   the result, np.save(np.asarray(result), allow_pickle=False)
+    out/<i>.npy   the result as an array (np.asarray of it, or for "shapes"
+                  and "table" a whole-number array built row by row),
+                  np.save(..., allow_pickle=False)
     out/<i>.json  {"error": name, "kinds": [names of its classes], "message": ...}
                   when the call raised, the function is missing, or the result
-                  is not an array of numbers ("NotAnArray")
+                  does not convert to its kind of array ("NotAnArray")
 
+Cells after the last one a case waits for do not run: they cannot change a
+result already written (notebook 05's last cells would run all of VGG16).
 The student's stdout and stderr go to WORKDIR/student_output.txt and each
 cell's outcome to WORKDIR/cell_status.json. Every cell and every call gets a
 soft time limit (CELL_SECONDS, default 30) from signal.setitimer; stopping
@@ -42,11 +51,13 @@ import os
 # Before anything (a notebook cell, IPython) can import matplotlib.
 os.environ["MPLBACKEND"] = "Agg"
 
+import itertools  # noqa: E402
 import json  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import traceback  # noqa: E402
 import types  # noqa: E402
+from collections.abc import Mapping, Set  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -65,6 +76,12 @@ MISSING_FUNCTION = "function {name} is not defined in the notebook"
 NOT_AN_ARRAY = "NotAnArray"
 MESSAGE_CHARACTERS = 300
 MAX_KINDS = 32
+#: At most this many shapes or table rows, and numbers in one shape, are read from a result.
+MAX_ROWS = 1000
+MAX_ROW_ITEMS = 8
+#: The kinds of result a case may ask for (cases.json's "result"; see convert_result).
+RESULT_KINDS = ("array", "shapes", "table")
+INT64 = np.iinfo(np.int64)
 
 
 class SoftTimeout(BaseException):
@@ -150,6 +167,11 @@ def read_inputs(workdir):
         raise ValueError("cells.json must hold a list of cell sources (strings)")
     if not isinstance(cases, list) or not all(isinstance(case, dict) for case in cases):
         raise ValueError("cases.json must hold a list of cases (objects)")
+    unknown = {str(case.get("result")) for case in cases if case.get("result", "array") not in RESULT_KINDS}
+    if unknown:
+        raise ValueError(f"cases.json asks for results of unknown kinds {sorted(unknown)}; known: {RESULT_KINDS}")
+    if not all(isinstance(name, str) for case in cases for name in case.get("row_names", [])):
+        raise ValueError("cases.json's row_names must be lists of strings")
     return cells, cases, inputs
 
 
@@ -200,12 +222,13 @@ def cases_by_cell(cases, cell_count):
 
 
 def run_notebook(shell, cells, cases, inputs, workdir, seconds):
-    """Run every cell in order, whatever the earlier ones did, recording each outcome
-    as it comes; call each case as soon as the cells before its test cell have run."""
+    """Run the cells in order, whatever the earlier ones did, recording each outcome
+    as it comes; call each case as soon as the cells before its test cell have run.
+    Stop after the last cell a case waits for."""
     due = cases_by_cell(cases, len(cells))
     outcomes = []
     run_cases(shell, due.get(0, []), inputs, workdir / OUT, seconds)
-    for number, source in enumerate(cells, start=1):
+    for number, source in enumerate(cells[: max(due, default=0)], start=1):
         outcomes.append(run_cell(shell, source, seconds))
         write_json(workdir / CELL_STATUS, outcomes)
         run_cases(shell, due.get(number, []), inputs, workdir / OUT, seconds)
@@ -232,9 +255,14 @@ def error_record(error):
 
 
 def argument(spec, inputs):
-    """One argument of a case: a fresh copy of an input array, or a JSON value."""
+    """One argument of a case: a fresh copy of an input array, a JSON value, or a
+    tuple or list of arguments (decoded afresh for every call, like the arrays)."""
     if "array" in spec:
         return inputs[spec["array"]].copy()  # a copy, so in-place changes stay in their call
+    if "tuple" in spec:
+        return tuple(argument(item, inputs) for item in spec["tuple"])
+    if "list" in spec:
+        return [argument(item, inputs) for item in spec["list"]]
     return spec["value"]
 
 
@@ -260,7 +288,7 @@ def call_case(namespace, case, inputs, seconds):
         return "error", error_record(error)
     try:
         with soft_time_limit(seconds):
-            return "result", as_number_array(result)
+            return "result", convert_result(result, case)
     except BaseException as error:
         return "error", not_an_array(error)
 
@@ -273,6 +301,94 @@ def as_number_array(result):
     if array.dtype.hasobject:
         raise TypeError(f"the result is not an array of numbers (an array of Python objects made from {type(result).__name__})")
     return array
+
+
+def limited_items(sequence, limit, what):
+    """The items of a list, tuple, array or other iterable, as a list; TypeError for
+    a str, bytes, dict, set or None, or for more than `limit` items (read no further)."""
+    if sequence is None or isinstance(sequence, (str, bytes, Mapping, Set)):
+        raise TypeError(f"expected a list of {what}, got {type(sequence).__name__}")
+    items = list(itertools.islice(iter(sequence), limit + 1))
+    if len(items) > limit:
+        raise TypeError(f"more than {limit} {what}")
+    return items
+
+
+def whole_number(value):
+    """The int of a whole number (Python or numpy int, a float without a fraction, a
+    0-d array of one) that fits int64; TypeError otherwise. A bool is no number."""
+    array = np.asarray(value)
+    if array.shape != () or array.dtype.kind not in "iuf":
+        raise TypeError(f"expected a whole number, got {type(value).__name__}")
+    number = array.item()
+    if isinstance(number, float):
+        if not number.is_integer():
+            raise TypeError("expected a whole number, got a fraction, inf or nan")
+        number = int(number)
+    if not INT64.min <= number <= INT64.max:
+        raise TypeError("the number does not fit in 64 bits")
+    return number
+
+
+def whole_numbers(sequence, what):
+    """[int, ...] of a short sequence of whole numbers (a shape)."""
+    return [whole_number(item) for item in limited_items(sequence, MAX_ROW_ITEMS, what)]
+
+
+def shape_rows(result):
+    """A list of (C, H, W) shapes (tuples, lists or arrays) -> int64 array (shapes, 3)."""
+    rows = [whole_numbers(shape, "numbers in a shape") for shape in limited_items(result, MAX_ROWS, "shapes")]
+    if any(len(row) != 3 for row in rows):
+        raise TypeError("each shape must hold 3 numbers, (C, H, W)")
+    return np.array(rows, dtype=np.int64).reshape(len(rows), 3)
+
+
+def row_field(row, key):
+    """row[key] of a dict (any mapping), else the attribute (a LayerRow-like object)."""
+    return row[key] if isinstance(row, Mapping) else getattr(row, key)
+
+
+def padded_shape(shape):
+    """[C, H, W] of an output shape (C, H, W), or [n, 1, 1] of a flat one (n,)."""
+    numbers = whole_numbers(shape, "numbers in a shape")
+    if len(numbers) not in (1, 3):
+        raise TypeError("an output shape must be (C, H, W) or (n,)")
+    return numbers + [1] * (3 - len(numbers))
+
+
+def is_compared_row(name, params, macs, row_names):
+    """Is a table row part of the check? Yes if its name (stripped, any case) is one of
+    row_names, or if it counts something; a row such as ("relu1_1", 0, 0) is left out."""
+    named = isinstance(name, str) and name.strip().lower() in row_names
+    return named or params != 0 or macs != 0
+
+
+def table_rows(result, row_names):
+    """A table of layers -> int64 array (rows, 5), one [params, macs, C or n, H, W]
+    per compared row (is_compared_row), in order.
+
+    result: a list of rows, each a dict with the keys "name", "output_shape",
+    "params" and "macs", or an object with those attributes (conv_lib's LayerRow);
+    output_shape (C, H, W) or (n,); params and macs whole numbers.
+    row_names: the names of the rows to compare (conv1_1, ..., fc8).
+    """
+    rows = []
+    for row in limited_items(result, MAX_ROWS, "rows"):
+        params, macs = whole_number(row_field(row, "params")), whole_number(row_field(row, "macs"))
+        if is_compared_row(row_field(row, "name"), params, macs, row_names):
+            rows.append([params, macs, *padded_shape(row_field(row, "output_shape"))])
+    return np.array(rows, dtype=np.int64).reshape(len(rows), 5)
+
+
+def convert_result(result, case):
+    """The array saved in out/ for a case's result, made as its "result" kind asks:
+    "array" np.asarray (as_number_array), "shapes" shape_rows, "table" table_rows."""
+    kind = case.get("result", "array")
+    if kind == "shapes":
+        return shape_rows(result)
+    if kind == "table":
+        return table_rows(result, set(case.get("row_names", [])))
+    return as_number_array(result)
 
 
 def write_outcome(out_dir, index, outcome):
