@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from notebook_tools import REPO, SOLUTIONS, html_text, read_notebook, secret_lines, text_lines
+from test_nbgrader_end_to_end import WRONG_SUBMISSIONS
 from submission_set import (
     MEAN_NOT_SUM,
     MULTI,
@@ -242,3 +243,37 @@ def test_release_of_an_unknown_assignment_says_which_exist():
     run = conv_course("release", "99_nothing", timeout=120)
     assert run.returncode == 1
     assert "99_nothing" in run.stderr and "01_single_channel" in run.stderr
+
+
+# --- notebooks 04 and 05 in the sandbox --------------------------------------------------
+
+
+def test_the_stack_and_vgg16_notebooks_grade_in_the_sandbox(tmp_path):
+    """Notebook 05 builds all of VGG16 (138 million weights) when it runs outside nbgrader:
+    graded, that part skips itself, so it fits the sandbox's memory and time."""
+    wrong_table = WRONG_SUBMISSIONS["05_vgg16"]["fc6_sees_512_inputs"]
+    no_padding = WRONG_SUBMISSIONS["04_conv_pool_stack"]["conv_without_padding"]
+    submissions = {
+        ("ann", "04_conv_pool_stack"): correct("04_conv_pool_stack"),
+        ("ann", "05_vgg16"): correct("05_vgg16"),
+        ("ben", "04_conv_pool_stack"): answered(no_padding, "04_conv_pool_stack"),
+        ("ben", "05_vgg16"): answered(wrong_table, "05_vgg16"),
+    }
+    for (student, assignment), notebook in submissions.items():
+        path = nbgrader_path(tmp_path / "submissions", student, assignment)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(notebook_text(notebook), encoding="utf-8")
+    run = conv_course("grade", tmp_path / "submissions", "--out", tmp_path / "out", "--course", tmp_path / "course",
+                      "--jobs", 2, "--timeout", 60, "--quiet")
+    assert run.returncode == 0, run.stderr
+    grades = {(row["student_id"], row["assignment"]): (row["status"], row["auto_score"], row["max_score"])
+              for row in read_csv(tmp_path / "out" / "grades.csv")}
+    assert grades == {
+        ("ann", "04_conv_pool_stack"): ("ok", "15", "15"),
+        ("ann", "05_vgg16"): ("ok", "9", "9"),
+        ("ben", "04_conv_pool_stack"): ("ok", "10", "15"),   # conv2d_tests (5 points) lost
+        ("ben", "05_vgg16"): ("ok", "4", "9"),               # vgg16_table_tests (5 points) lost
+    }
+    failed = {(row["student_id"], row["grade_id"]): row["message"].split()[0]
+              for row in read_csv(tmp_path / "out" / "tests.csv") if row["message"]}
+    assert failed == {("ben", "conv2d_tests"): "[output-size]", ("ben", "vgg16_table_tests"): "[fc-input-size]"}
