@@ -10,7 +10,7 @@ Modules:
     models    networks as plain data: VGG16's convolutional part, and layer specs
               (vgg16, vgg11, tiny_vgg) with summary, init_params and forward
     checks    argument checks whose errors name what was expected and what was given
-    plots     the pictures of notebooks 01-05 (imports matplotlib; import it as conv_lib.plots)
+    plots     the pictures of notebooks 01-06 (imports matplotlib; import it as conv_lib.plots)
     diagnose  the notebooks' checks: name the misconception behind a wrong answer
     widgets   the lecture demo, conv_explorer() (imports ipywidgets and matplotlib)
 """

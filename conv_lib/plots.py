@@ -1,4 +1,4 @@
-"""The pictures of notebooks 01-05: what each step of a convolution, and of a network, looks like.
+"""The pictures of notebooks 01-06: what each step of a convolution, and of a network, looks like.
 
 Each function draws one idea and returns the matplotlib Figure, so a notebook
 shows it and a test can inspect it. What each picture teaches:
@@ -24,6 +24,8 @@ shows it and a test can inspect it. What each picture teaches:
     draw_max_pool           max pooling, channel by channel: C channels in, C channels out
     receptive_field_boxes   (no picture) the input pixels one unit after each layer sees
     draw_receptive_field    those fields drawn on the input, growing layer by layer
+    draw_activation_std     activations exploding, vanishing or kept steady through a
+                            deep stack, one line per way of initialising the weights
 
 Layouts: one image is (C, H, W), channels first; one filter is (C_in, kH, kW);
 the weights of a layer are (C_out, C_in, kH, kW); networks are lists of layer
@@ -1570,4 +1572,41 @@ def draw_receptive_field(layers, image=None, position=None, input_size=None):
     fig.legend(handles=legend_handles, loc="outside right center", fontsize=9, frameon=False,
                title="what one unit sees", title_fontsize=10)
     fig.suptitle(f"receptive fields on the {height}x{width} input: units over pixel ({row}, {column})", fontsize=11)
+    return fig
+
+
+# --------------------------------------------------------------------------
+# Notebook 06: activations through a deep stack, filters as pictures
+# --------------------------------------------------------------------------
+
+
+def draw_activation_std(stds_by_start, title=None):
+    """How the activations' spread changes layer by layer, for several initialisations.
+
+    stds_by_start: {label: standard deviations (L,)}: for each way of drawing the
+                   weights, the standard deviation of the activations after layers
+                   1..L (all the same length L).
+    A log scale shows exploding (growing by a factor per layer) and vanishing
+    (shrinking by one) alike as straight lines. Returns the Figure.
+    """
+    if not stds_by_start:
+        raise ValueError("stds_by_start must map at least one label to its standard deviations per layer")
+    series = {label: np.asarray(stds, dtype=float) for label, stds in stds_by_start.items()}
+    lengths = {len(stds) for stds in series.values()}
+    if len(lengths) != 1 or any(stds.ndim != 1 for stds in series.values()):
+        raise ValueError(f"each label needs one standard deviation per layer, all the same length; "
+                         f"got lengths {[len(np.atleast_1d(stds)) for stds in series.values()]}")
+    if any(np.any(stds <= 0) or not np.all(np.isfinite(stds)) for stds in series.values()):
+        raise ValueError("standard deviations must be positive, finite numbers (log scale): "
+                         "a 0 or inf means the activations died out or overflowed; clip them before drawing")
+    fig = _new_figure(8, 4)
+    ax = fig.subplots()
+    layers = np.arange(1, lengths.pop() + 1)
+    for label, stds in series.items():
+        ax.plot(layers, stds, "o-", label=label)
+    ax.set_yscale("log")
+    ax.axhline(1.0, color="grey", linestyle=":", linewidth=1)
+    ax.set(xlabel="layer", ylabel="standard deviation of the activations", xticks=layers)
+    ax.set_title(title or "activations layer by layer (log scale)", fontsize=CAPTION_FONTSIZE + 1)
+    ax.legend()
     return fig

@@ -706,3 +706,24 @@ def test_every_network_picture_is_a_figure_that_renders(draw):
     fig = draw()
     assert isinstance(fig, Figure)
     fig.canvas.draw()
+
+
+# --- notebook 06 ---------------------------------------------------------------------
+
+
+def test_activation_std_draws_one_line_per_initialisation_on_a_log_scale():
+    figure = plots.draw_activation_std({"too small": [0.5, 0.25, 0.125], "He": [1.0, 1.1, 0.9]})
+    ax = figure.axes[0]
+    assert ax.get_yscale() == "log"
+    assert [line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")] == ["too small", "He"]
+    plt.close(figure)
+
+
+@pytest.mark.parametrize("stds, message", [
+    ({}, "at least one label"),
+    ({"a": [1, 2], "b": [1, 2, 3]}, "all the same length"),
+    ({"a": [1.0, 0.0]}, "positive, finite"),
+])
+def test_activation_std_refuses_what_it_cannot_draw(stds, message):
+    with pytest.raises(ValueError, match=message):
+        plots.draw_activation_std(stds)
