@@ -23,6 +23,9 @@ LAB_DIR ?= notebooks
 LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+# Extra flags for the grading and training benchmarks, e.g. BENCH_TRAIN_ARGS="--repeats 1".
+BENCH_GRADE_ARGS ?=
+BENCH_TRAIN_ARGS ?=
 RELEASE_ARGS ?=
 # `make demo`: Voila serves this notebook (code hidden, outputs and text shown).
 DEMO_NOTEBOOK ?= notebooks/demo/conv_explorer.ipynb
@@ -109,7 +112,7 @@ $(INSTALLED_BENCH): $(INSTALLED) pyproject.toml
 	$(BIN)/python -m pip install -e ".[bench]"
 	@touch $@
 
-bench: $(INSTALLED_BENCH) ## Time conv2d against PyTorch on VGG16 layers, the slider demo's redraw, and grading
+bench: $(INSTALLED_BENCH) ## Time conv2d against PyTorch on VGG16 layers, the slider demo's redraw, grading, and training a TinyVGG
 	@if $(BIN)/python -c 'import torch' >/dev/null 2>&1; then \
 		echo "PyTorch $$($(BIN)/python -c 'import torch; print(torch.__version__)') is installed."; \
 	elif $(BIN)/python -m pip install "torch==$(TORCH_VERSION)" $(TORCH_PIP_ARGS); then \
@@ -120,6 +123,7 @@ bench: $(INSTALLED_BENCH) ## Time conv2d against PyTorch on VGG16 layers, the sl
 	$(BIN)/python benchmarks/bench_conv.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/bench_explorer.py
 	$(BIN)/python benchmarks/bench_grade.py $(BENCH_GRADE_ARGS)
+	$(BIN)/python benchmarks/bench_train.py $(BENCH_TRAIN_ARGS)
 
 $(INSTALLED_DEV): $(INSTALLED) pyproject.toml
 	$(BIN)/python -m pip install -e ".[dev]"

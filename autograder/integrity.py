@@ -30,10 +30,20 @@ table's extra rows that count nothing are left out, as check_vgg16_table does.
 
 Arguments are plain data: arrays (sent in inputs.npz), JSON numbers, bools,
 None and strings, and tuples and lists of these (a layer spec such as
-("conv", 64, 3, 1, 1), a list of weight arrays). Results come back as one
-array each; a case's `result` says how the harness makes it (RESULT_KINDS):
-np.asarray of what the function returned, or, for a list of shapes or a
-table of layers, a whole-number array the harness builds row by row.
+("conv", 64, 3, 1, 1), a list of weight arrays); and Rng(seed), which the
+harness turns into a fresh np.random.default_rng(seed) for each call. Results
+come back as one array each, or for "arrays" one per part (out/<i>.part<k>.npy);
+a case's `result` says how the harness makes it (RESULT_KINDS): np.asarray of
+what the function returned, the arrays of a fixed-length tuple (conv2d_backward's
+(dx, dw, db)), or, for a list of shapes or a table of layers, a whole-number
+array the harness builds row by row.
+
+Random results (he_init) have no one right answer. Their cases expect a
+Draws (the shape; on a large draw also the mean, standard deviation and
+kurtosis, within conv_lib.diagnose's own tolerances), or a relation to another
+case of the same function, named by its label: SameAs (a generator with the
+same seed must give the identical array) or DiffersFrom (another seed, another
+array). The judge compares the two results read back, here.
 
 Messages name the function, the case number (its out/<i> file) and what was
 wrong, with shapes at most (and in a shape list or a table, which row and
@@ -63,6 +73,7 @@ import numpy as np
 import conv_lib
 import conv_lib.models
 from autograder.feedback import is_autograder_test_cell
+from conv_lib.diagnose import HE_FLAT_KURTOSIS, HE_LARGE_SIZES, HE_MEAN_STANDARD_ERRORS, HE_STD_TOLERANCE
 
 HARNESS = Path(__file__).with_name("integrity_harness.py")
 DEFAULT_CELL_SECONDS = 30
@@ -92,6 +103,8 @@ TEST_CELL = {
     "receptive_field": "receptive_field_tests",
     "vgg16_table": "vgg16_table_tests",
     "vgg_block": "vgg_block_tests",
+    "conv2d_backward": "conv2d_backward_tests",
+    "he_init": "he_init_tests",
 }
 
 #: Case.result -> what the instructor is told when the harness could not turn
@@ -100,9 +113,12 @@ TEST_CELL = {
 #:   shapes  a list of (C, H, W) shapes -> int64 (layers, 3);
 #:   table   a list of layer rows (dicts or objects with name, output_shape,
 #:           params, macs) -> int64 (rows, 5), one row [params, macs, C or n, H, W]
-#:           (see table_row) per row named in Case.row_names or counting params or macs.
+#:           (see table_row) per row named in Case.row_names or counting params or macs;
+#:   arrays  a tuple (or list) of exactly len(Case.part_names) arrays of numbers, each
+#:           np.asarray, saved as out/<i>.part<k>.npy ("{parts}" in its message: their names).
 RESULT_KINDS = {
     "array": NOT_NUMBERS,
+    "arrays": "returned something that is not a tuple of arrays of numbers, ({parts})",
     "shapes": "returned something that is not a list of (C, H, W) shapes of whole numbers",
     "table": "returned something that is not a list of layer rows (name, output_shape, params, macs) "
              "with whole numbers",
@@ -129,11 +145,15 @@ class Case:
     args, kwargs: each an np.ndarray, int, float, bool, None or str, or a tuple
         or list of these (nested: a list of layer specs, a list of arrays).
     expected: an np.ndarray (int64 for "shapes" and "table" results: compared
-        exactly), an int, or the string "ValueError" (the call must raise it).
+        exactly), an int, the string "ValueError" (the call must raise it), a tuple
+        of np.ndarrays (an "arrays" result, one per part), or for a random result a
+        Draws, SameAs or DiffersFrom.
     result: a key of RESULT_KINDS: how the harness turns the returned value into an array.
     row_names: for a "table" result, the names of the rows compared (conv1_1, ...,
         fc8), in order; the harness leaves out any other row that counts nothing
         (0 params and 0 macs), as diagnose.check_vgg16_table ignores it.
+    part_names: for an "arrays" result, the name of each part, in order (dx, dw, db).
+    label: a name by which a SameAs or DiffersFrom of the same function refers to this case.
     """
 
     grade_id: str
@@ -143,6 +163,40 @@ class Case:
     expected: object
     result: str = "array"
     row_names: tuple = ()
+    part_names: tuple = ()
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Rng:
+    """A case argument: a fresh numpy Generator, np.random.default_rng(seed), made by the harness for each call."""
+
+    seed: int
+
+
+@dataclass(frozen=True)
+class Draws:
+    """The expected of a random result: an array of real numbers of exactly this shape, finite,
+    and not all equal. With std (a large draw), also as diagnose.check_he_init wants it: the
+    standard deviation within HE_STD_TOLERANCE of std, the mean within HE_MEAN_STANDARD_ERRORS
+    standard errors of 0, and a kurtosis of at least HE_FLAT_KURTOSIS (normal, not uniform)."""
+
+    shape: tuple
+    std: float | None = None
+
+
+@dataclass(frozen=True)
+class SameAs:
+    """The expected of a random result: exactly the array of the case labelled `label` (same function)."""
+
+    label: str
+
+
+@dataclass(frozen=True)
+class DiffersFrom:
+    """The expected of a random result: any array but the one of the case labelled `label` (same function)."""
+
+    label: str
 
 
 @dataclass(frozen=True)
@@ -429,12 +483,66 @@ def vgg_block_cases(rng):
     return cases
 
 
+# --- 06_learning_filters: a convolution's gradients, and He's initialisation ---------------
+
+GRADIENTS = ("dx", "dw", "db")
+
+
+def conv2d_backward_cases(rng):
+    """(dout, x, w, b) with stride and padding by keyword, as diagnose.check_conv2d_backward calls it:
+    dout (N, C_out, Ho, Wo), x (N, C_in, H, W), w (C_out, C_in, kH, kW), b (C_out,); batches of one
+    and two, square and non-square channel counts and kernels, stride 1 and 2 (rows and columns
+    that no window reaches too), padding 0 and 1. Expected: (dx, dw, db) by conv_lib's
+    conv2d_backward_reference."""
+    from conv_lib.backward import conv2d_backward_reference
+
+    cases = []
+    for N, C_in, C_out, H, W, kH, kW, stride, padding in [
+        (1, 1, 2, 4, 5, 2, 2, 1, 0),
+        (2, 2, 3, 5, 4, 3, 3, 1, 1),
+        (2, 3, 3, 6, 5, 3, 2, 2, 1),
+        (1, 3, 2, 6, 6, 1, 1, 2, 0),
+        (2, 2, 2, 5, 6, 2, 3, 2, 1),
+        (2, 3, 1, 3, 4, 3, 3, 1, 1),
+    ]:
+        x, w = grid(rng, N, C_in, H, W), grid(rng, C_out, C_in, kH, kW)
+        b = rng.integers(-3, 3, size=C_out) + 0.5
+        Ho, Wo = conv_lib.output_size(H, kH, padding, stride), conv_lib.output_size(W, kW, padding, stride)
+        dout = grid(rng, N, C_out, Ho, Wo)
+        expected = tuple(conv2d_backward_reference(dout, x, w, stride=stride, padding=padding))
+        cases.append(Case("conv2d_backward", "conv2d_backward", (dout, x, w, b), {"stride": stride, "padding": padding},
+                          expected, result="arrays", part_names=GRADIENTS))
+    return cases
+
+
+def he_init_cases(rng):
+    """he_init(c_out, c_in, k, Rng(seed)): the shape on two small layers (one with k = 1); the same
+    seed again must give the same weights and another seed other ones; and one of diagnose's large
+    layers (over 30,000 weights) must have He's statistics."""
+    seeds = [int(seed) for seed in rng.choice(2**62, size=4, replace=False)]
+    small = (int(rng.integers(2, 9)), int(rng.integers(1, 7)), int(rng.choice([2, 3, 5])))
+    one_by_one = (int(rng.integers(2, 9)), int(rng.integers(2, 9)), 1)
+    c_out, c_in, k = HE_LARGE_SIZES[int(rng.integers(len(HE_LARGE_SIZES)))]
+
+    def case(size, seed, expected, label=""):
+        return Case("he_init", "he_init", (*size, Rng(seed)), {}, expected, label=label)
+
+    return [
+        case(small, seeds[0], Draws((small[0], small[1], small[2], small[2])), label="first"),
+        case(small, seeds[0], SameAs("first")),
+        case(small, seeds[1], DiffersFrom("first")),
+        case(one_by_one, seeds[2], Draws((*one_by_one[:2], 1, 1))),
+        case((c_out, c_in, k), seeds[3], Draws((c_out, c_in, k, k), std=math.sqrt(2 / (c_in * k * k)))),
+    ]
+
+
 CASE_BUILDERS = {
     "01_single_channel": (conv_output_size_cases, corr2d_cases),
     "02_multi_channel": (conv2d_multi_in_cases,),
     "03_many_filters": (conv2d_multi_out_cases, conv_layer_params_cases),
     "04_conv_pool_stack": (conv2d_cases, max_pool2d_cases, stack_shapes_cases, receptive_field_cases),
     "05_vgg16": (vgg16_table_cases, vgg_block_cases),
+    "06_learning_filters": (conv2d_backward_cases, he_init_cases),
 }
 
 
@@ -506,6 +614,7 @@ def encode_argument(value, arrays):
 
     {"array": name}      an np.ndarray, added to `arrays` (inputs.npz) under that name;
     {"value": value}     a number, bool, None or str;
+    {"rng": seed}        an Rng: a fresh np.random.default_rng(seed) in the harness;
     {"tuple": [...]}     a tuple, {"list": [...]} a list, of encoded items (nesting allowed).
     Anything else (a dict, an object) raises TypeError: nothing but plain data goes to the harness.
     """
@@ -513,6 +622,10 @@ def encode_argument(value, arrays):
         name = f"a{len(arrays)}"
         arrays[name] = value
         return {"array": name}
+    if isinstance(value, Rng):
+        if type(value.seed) is not int or not 0 <= value.seed < 2**63:
+            raise TypeError("an Rng's seed must be an int in 0 .. 2**63 - 1")
+        return {"rng": value.seed}
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -539,6 +652,7 @@ def encode_cases(cases, positions):
             "result": case.result,
         }
         | ({"row_names": list(case.row_names)} if case.row_names else {})
+        | ({"parts": len(case.part_names)} if case.result == "arrays" else {})
         | ({"after_cell": positions[TEST_CELL[case.grade_id]]} if TEST_CELL[case.grade_id] in positions else {})
         for index, case in enumerate(cases)
     ]
@@ -664,17 +778,25 @@ def load_error(data):
     return name(record.get("error")), kinds, message if isinstance(message, str) else ""
 
 
-def read_outcome(dir_fd, index):
-    """("result", ndarray), ("error", (name, kinds, message)) or ("missing", None) for case `index`."""
-    npy = read_small_file(dir_fd, f"{index}.npy", MAX_RESULT_BYTES)
+def read_outcome(dir_fd, index, parts=0):
+    """("result", ndarray), ("error", (name, kinds, message)) or ("missing", None) for case `index`.
+
+    parts: for an "arrays" case, how many parts: the result is then the tuple of the
+    arrays in out/<index>.part0.npy, out/<index>.part1.npy, ...; if only some of them are there
+    (the process stopped between two), the outcome is "missing".
+    """
+    names = [f"{index}.part{part}.npy" for part in range(parts)] if parts else [f"{index}.npy"]
+    files = [read_small_file(dir_fd, name, MAX_RESULT_BYTES) for name in names]
     error = read_small_file(dir_fd, f"{index}.json", MAX_ERROR_BYTES)
-    if npy is not None and error is not None:
+    written = [data for data in files if data is not None]
+    if written and error is not None:
         raise Unreadable("both a result and an error were written")
-    if npy is not None:
-        return "result", load_npy(npy)
     if error is not None:
         return "error", load_error(error)
-    return "missing", None
+    if len(written) < len(files):
+        return "missing", None
+    arrays = tuple(load_npy(data) for data in files)
+    return "result", arrays if parts else arrays[0]
 
 
 # --------------------------------------------------------------------------
@@ -685,6 +807,11 @@ def read_outcome(dir_fd, index):
 def shape_text(shape):
     """"(3, 4)"; for many axes just how many (a shape is all a message may show of an array)."""
     return str(tuple(int(n) for n in shape)) if len(shape) <= 6 else f"with {len(shape)} axes"
+
+
+def not_that_kind(case):
+    """What the instructor is told when a result is not the case's kind of array (RESULT_KINDS)."""
+    return RESULT_KINDS.get(case.result, NOT_NUMBERS).replace("{parts}", ", ".join(case.part_names))
 
 
 def array_problem(result, expected):
@@ -710,7 +837,7 @@ def whole_array_problem(result, case):
             return f"returned {result.shape[0]} {ROWS[case.result]}, expected {expected.shape[0]}"
         return f"returned shape {shape_text(result.shape)}, expected {shape_text(expected.shape)}"
     if result.dtype.kind not in "iu" or (result.dtype.kind == "u" and result.size and result.max() > INT64_MAX):
-        return RESULT_KINDS.get(case.result, NOT_NUMBERS)
+        return not_that_kind(case)
     wrong = np.argwhere(result.astype(np.int64) != expected)
     if not len(wrong):
         return ""
@@ -745,7 +872,7 @@ def error_problem(name, kinds, message, case):
     if name == "NameError" and message == MISSING_FUNCTION.format(name=case.function):
         return f"could not be called: {case.function} is not defined in the notebook (renamed, or its cell failed?)"
     if name == "NotAnArray":
-        return RESULT_KINDS.get(case.result, NOT_NUMBERS)
+        return not_that_kind(case)
     if name == "SoftTimeout":
         return "did not return within the time limit"
     return f"raised {name}" + (f", expected {EXPECTED_ERROR}" if expects_error(case) else "")
@@ -760,8 +887,14 @@ def case_problem(outcome, case):
         return error_problem(*value, case)
     if expects_error(case):
         return f"returned a result, expected {EXPECTED_ERROR} (the filters' depth differs from the input's channels)"
+    if case.result == "arrays":
+        return parts_problem(value, case)
     if value.dtype.kind not in NUMBER_KINDS:
-        return RESULT_KINDS.get(case.result, NOT_NUMBERS)
+        return not_that_kind(case)
+    if isinstance(case.expected, Draws):
+        return draws_problem(value, case.expected)
+    if isinstance(case.expected, (SameAs, DiffersFrom)):
+        return ""  # compared with the case it names, by judge_case
     if isinstance(case.expected, np.ndarray) and case.expected.dtype.kind in "iu":
         return whole_array_problem(value, case)
     if isinstance(case.expected, np.ndarray):
@@ -769,10 +902,76 @@ def case_problem(outcome, case):
     return number_problem(value, case.expected)
 
 
-def judge_case(dir_fd, index, case):
-    """"" if case `index` passed, else the instructor's message "function: case i ..."."""
+def parts_problem(parts, case):
+    """What is wrong with an "arrays" result (a tuple of arrays, one per part of case.part_names), or ""."""
+    for name, result, expected in zip(case.part_names, parts, case.expected):
+        if result.dtype.kind not in NUMBER_KINDS:
+            return not_that_kind(case)
+        if result.shape != expected.shape:
+            return f"returned {name} of shape {shape_text(result.shape)}, expected {shape_text(expected.shape)}"
+        if array_problem(result, expected):
+            return f"returned wrong values in {name} (its shape {shape_text(expected.shape)} is right)"
+    return ""
+
+
+def draws_problem(result, draws):
+    """What is wrong with a random result (draws: its Draws), or "". Real numbers are taken as
+    diagnose.check_he_init takes them (as float64), with its tolerances, so never more strictly."""
+    if result.shape != tuple(draws.shape):
+        return f"returned shape {shape_text(result.shape)}, expected {shape_text(draws.shape)}"
+    with np.errstate(all="ignore"):
+        values = np.real(result).astype(np.float64).ravel()
+        if not np.isfinite(values).all():
+            return "returned inf or nan"
+        if values.size > 1 and (values == values[0]).all():
+            return "returned the same number for every weight"
+        if draws.std is None:
+            return ""
+        mean, std = values.mean(), values.std()
+        kurtosis = np.mean((values - mean) ** 4) / std**4
+    if kurtosis < HE_FLAT_KURTOSIS:
+        return "returned weights that are not normally distributed (flat, as uniform ones)"
+    if abs(mean) > HE_MEAN_STANDARD_ERRORS * std / math.sqrt(values.size):
+        return "returned weights whose mean is not 0"
+    if abs(std / draws.std - 1) > HE_STD_TOLERANCE:
+        return "returned weights with the wrong standard deviation"
+    return ""
+
+
+def labelled(cases, case):
+    """The index of the case of the same function that case.expected (a SameAs or DiffersFrom) names, or None."""
+    return next((index for index, other in enumerate(cases)
+                 if other.function == case.function and other.label == case.expected.label), None)
+
+
+def relation_problem(result, case, other, other_index):
+    """What is wrong with a random result compared with the other case's outcome (SameAs, DiffersFrom), or ""."""
+    kind, value = other
+    if kind != "result" or not isinstance(value, np.ndarray) or value.dtype.kind not in NUMBER_KINDS:
+        return f"could not be compared with case {other_index}, which left no usable result"
+    same = result.shape == value.shape and bool(np.array_equal(result, value))
+    if isinstance(case.expected, SameAs) and not same:
+        return (f"returned other numbers than case {other_index} from a generator with the same seed "
+                "(not drawn from rng alone?)")
+    if isinstance(case.expected, DiffersFrom) and same:
+        return f"returned the same numbers as case {other_index} from a generator with another seed (rng ignored?)"
+    return ""
+
+
+def judge_case(dir_fd, index, case, cases=()):
+    """"" if case `index` passed, else the instructor's message "function: case i ...".
+
+    cases: the cases judged, in order; a SameAs or DiffersFrom finds there the case it names
+    (without it, or if it is not there, the case fails).
+    """
+    parts = len(case.part_names) if case.result == "arrays" else 0
     try:
-        problem = case_problem(read_outcome(dir_fd, index), case)
+        outcome = read_outcome(dir_fd, index, parts)
+        problem = case_problem(outcome, case)
+        if not problem and isinstance(case.expected, (SameAs, DiffersFrom)):
+            other = labelled(cases, case)
+            problem = (f"refers to a case labelled {case.expected.label!r} that is not judged" if other is None
+                       else relation_problem(outcome[1], case, read_outcome(dir_fd, other), other))
     except Unreadable as error:
         problem = f"left an unusable result ({error})"
     except Exception as error:  # never let a crafted file crash the grader
@@ -788,7 +987,7 @@ def judge(workdir, cases):
     problems = {TEST_CELL[case.grade_id]: [] for case in cases}
     with open_out_dir(workdir) as dir_fd:
         for index, case in enumerate(cases):
-            problem = judge_case(dir_fd, index, case)
+            problem = judge_case(dir_fd, index, case, cases)
             if problem:
                 problems[TEST_CELL[case.grade_id]].append(problem)
     return {cell: verdict(found) for cell, found in problems.items()}

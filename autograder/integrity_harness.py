@@ -12,11 +12,13 @@ WORKDIR holds what autograder/integrity.py `prepare` wrote:
     cases.json    [{"index": i, "function": name, "args": [...], "kwargs": {...},
                     "result": kind, "after_cell": n}, ...]; each argument is
                   {"array": "a3"} (an array of inputs.npz), {"value": <JSON
-                  number, bool, null or string>}, or {"tuple": [...]} or
+                  number, bool, null or string>}, {"rng": seed} (a fresh
+                  np.random.default_rng(seed) for the call), or {"tuple": [...]} or
                   {"list": [...]} of arguments (nested: layer specs, lists of arrays);
                   result (optional, default "array") is one of RESULT_KINDS:
                   how the returned value becomes an array (convert_result);
                   row_names (optional, for "table") the names of the rows compared;
+                  parts (for "arrays") how many arrays the function returns;
                   after_cell (optional, default: all cells) is how many cells run
                   before the case is called: where nbgrader's test cell of the
                   function stood, so a later cell that rebinds the name changes nothing
@@ -30,6 +32,7 @@ writes, as soon as the case is done,
     out/<i>.npy   the result as an array (np.asarray of it, or for "shapes"
                   and "table" a whole-number array built row by row),
                   np.save(..., allow_pickle=False)
+    out/<i>.part<k>.npy  for "arrays", part k of the returned tuple, the same way
     out/<i>.json  {"error": name, "kinds": [names of its classes], "message": ...}
                   when the call raised, the function is missing, or the result
                   does not convert to its kind of array ("NotAnArray")
@@ -63,6 +66,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
+from numpy.random import default_rng  # noqa: E402  (bound before any student cell can replace it)
 from traitlets.config import Config  # noqa: E402
 
 DEFAULT_CELL_SECONDS = 30.0
@@ -80,7 +84,9 @@ MAX_KINDS = 32
 MAX_ROWS = 1000
 MAX_ROW_ITEMS = 8
 #: The kinds of result a case may ask for (cases.json's "result"; see convert_result).
-RESULT_KINDS = ("array", "shapes", "table")
+RESULT_KINDS = ("array", "shapes", "table", "arrays")
+#: At most this many parts in an "arrays" result.
+MAX_PARTS = 8
 INT64 = np.iinfo(np.int64)
 
 
@@ -172,6 +178,10 @@ def read_inputs(workdir):
         raise ValueError(f"cases.json asks for results of unknown kinds {sorted(unknown)}; known: {RESULT_KINDS}")
     if not all(isinstance(name, str) for case in cases for name in case.get("row_names", [])):
         raise ValueError("cases.json's row_names must be lists of strings")
+    for case in cases:
+        parts = case.get("parts")
+        if case.get("result") == "arrays" and not (type(parts) is int and 1 <= parts <= MAX_PARTS):
+            raise ValueError(f"an \"arrays\" case needs parts, a number of arrays from 1 to {MAX_PARTS}")
     return cells, cases, inputs
 
 
@@ -263,6 +273,8 @@ def argument(spec, inputs):
         return tuple(argument(item, inputs) for item in spec["tuple"])
     if "list" in spec:
         return [argument(item, inputs) for item in spec["list"]]
+    if "rng" in spec:
+        return default_rng(spec["rng"])  # a fresh generator, so that the same seed gives the same draws
     return spec["value"]
 
 
@@ -380,25 +392,51 @@ def table_rows(result, row_names):
     return np.array(rows, dtype=np.int64).reshape(len(rows), 5)
 
 
+def array_parts(result, parts):
+    """A tuple or list of exactly `parts` arrays of numbers (conv2d_backward's (dx, dw, db)) -> a tuple
+    of arrays (as_number_array); TypeError for anything else (one array, a dict, another count)."""
+    if not isinstance(result, (tuple, list)):
+        raise TypeError(f"expected a tuple of {parts} arrays, got {type(result).__name__}")
+    if len(result) != parts:
+        raise TypeError(f"expected a tuple of {parts} arrays, got {len(result)} items")
+    return tuple(as_number_array(item) for item in result)
+
+
 def convert_result(result, case):
     """The array saved in out/ for a case's result, made as its "result" kind asks:
-    "array" np.asarray (as_number_array), "shapes" shape_rows, "table" table_rows."""
+    "array" np.asarray (as_number_array), "shapes" shape_rows, "table" table_rows;
+    "arrays" a tuple of arrays (array_parts)."""
     kind = case.get("result", "array")
     if kind == "shapes":
         return shape_rows(result)
     if kind == "table":
         return table_rows(result, set(case.get("row_names", [])))
+    if kind == "arrays":
+        return array_parts(result, case["parts"])
     return as_number_array(result)
 
 
+def save_array(path, array):
+    write_atomically(path, lambda file: np.save(file, array, allow_pickle=False))
+
+
 def write_outcome(out_dir, index, outcome):
-    """Write out/<index>.npy for a result array, out/<index>.json for an error (or an unsavable result)."""
+    """Write out/<index>.npy for a result array (out/<index>.part<k>.npy for each part of a tuple of them),
+    out/<index>.json for an error or a result that cannot be saved (then no part is left behind)."""
     kind, value = outcome
     if kind == "result":
+        paths = [out_dir / f"{index}.part{part}.npy" for part in range(len(value))] if isinstance(value, tuple) else []
         try:
-            write_atomically(out_dir / f"{index}.npy", lambda file: np.save(file, value, allow_pickle=False))
+            if paths:
+                for path, array in zip(paths, value):
+                    save_array(path, array)
+            else:
+                save_array(out_dir / f"{index}.npy", value)
             return
         except BaseException as error:
+            for path in paths:  # with what write_atomically may have left of them
+                path.unlink(missing_ok=True)
+                path.with_name(path.name + ".partial").unlink(missing_ok=True)
             value = not_an_array(error)
     write_json(out_dir / f"{index}.json", value)
 

@@ -10,11 +10,28 @@ Modules:
     models    networks as plain data: VGG16's convolutional part, and layer specs
               (vgg16, vgg11, tiny_vgg) with summary, init_params and forward
     checks    argument checks whose errors name what was expected and what was given
+    backward  backward passes: conv2d (reference and fast), max pooling, ReLU, linear
+    gradcheck numerical gradients and the relative error that says whether a backward pass is right
+    layers    a small layer API (Conv2d, ReLU, MaxPool2d, Flatten, Linear, Sequential), the
+              softmax cross-entropy loss and SGD with momentum
+    data      the 1,797 8x8 handwritten digits that ship with scikit-learn, split into train and test
+    train     training a TinyVGG on the digits: train, accuracy, predict, and the course's RECIPE
     plots     the pictures of notebooks 01-06 (imports matplotlib; import it as conv_lib.plots)
     diagnose  the notebooks' checks: name the misconception behind a wrong answer
     widgets   the lecture demo, conv_explorer() (imports ipywidgets and matplotlib)
+    training_view  notebook 06's live loss and accuracy plot with a progress bar (matplotlib, tqdm)
 """
 
+from .backward import (
+    conv2d_backward,
+    conv2d_backward_reference,
+    linear_backward,
+    max_pool2d_backward,
+    max_pool2d_backward_reference,
+    relu_backward,
+)
+from .data import load_digits
+from .gradcheck import gradcheck, numerical_gradient
 from .ops import (
     avg_pool2d,
     avg_pool2d_reference,
@@ -36,14 +53,23 @@ __all__ = [
     "avg_pool2d",
     "avg_pool2d_reference",
     "conv2d",
+    "conv2d_backward",
+    "conv2d_backward_reference",
     "conv2d_fast",
     "conv2d_multi_in",
     "conv2d_reference",
     "corr2d",
     "effective_kernel_size",
+    "gradcheck",
+    "linear_backward",
+    "load_digits",
     "max_pool2d",
+    "max_pool2d_backward",
+    "max_pool2d_backward_reference",
     "max_pool2d_reference",
+    "numerical_gradient",
     "output_size",
     "pad2d",
     "relu",
+    "relu_backward",
 ]

@@ -9,7 +9,7 @@ numpy only. A configuration is a list whose numbers are 3x3 convolutions
 
 import numpy as np
 
-from .ops import conv2d, max_pool2d, relu
+from .ops import conv2d, conv2d_relu, max_pool2d, relu
 from .shapes import output_size
 
 VGG16_CONV_CONFIG = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
@@ -33,40 +33,6 @@ def vgg16_conv_layers(input_shape=(3, 224, 224), config=VGG16_CONV_CONFIG):
         layers.append(dict(name=f"conv{block}_{index}", C_in=channels, C_out=entry, H=height, W=width))
         channels, index = entry, index + 1
     return layers
-
-
-def vgg16_random_weights(input_channels=3, config=VGG16_CONV_CONFIG, dtype=np.float32, seed=0):
-    """He-initialised weights for the convolution layers of a VGG configuration.
-
-    Returns (weights, biases): lists with w: (C_out, C_in, 3, 3) and b: (C_out,) per convolution.
-    """
-    rng = np.random.default_rng(seed)
-    weights, biases, channels = [], [], input_channels
-    for entry in config:
-        if entry == "M":
-            continue
-        scale = np.sqrt(2.0 / (channels * 9))
-        weights.append((rng.standard_normal((entry, channels, 3, 3)) * scale).astype(dtype))
-        biases.append(np.zeros(entry, dtype=dtype))
-        channels = entry
-    return weights, biases
-
-
-def vgg16_features(x, weights, biases, config=VGG16_CONV_CONFIG, conv=conv2d, pool=max_pool2d):
-    """Forward pass through VGG16's convolutional part: [conv 3x3 pad 1, ReLU]... and 2x2 max pools.
-
-    x: (N, 3, 224, 224) for the standard network.
-    weights, biases: one (C_out, C_in, 3, 3) and one (C_out,) per convolution in ``config``.
-    Returns (N, 512, 7, 7) for a 224x224 input.
-    """
-    parameters = iter(zip(weights, biases))
-    for entry in config:
-        if entry == "M":
-            x = pool(x, 2, 2)
-        else:
-            w, b = next(parameters)
-            x = relu(conv(x, w, b, padding=1))
-    return x
 
 
 # --------------------------------------------------------------------------
@@ -318,16 +284,25 @@ def _standard_normal(rng, shape, dtype):
 def forward(layers, params, x):
     """Run a stack of layers on a batch with conv_lib's operations.
 
+    A convolution followed by a ReLU runs as one conv2d_relu (the ReLU is applied
+    to each band of the output while it is in the cache, not in a second pass).
+
     layers: layer specs; params: init_params' list of (w, b), one per conv or linear layer;
     x: (N, C, H, W). Returns (N, ...) : the last layer's output for each image.
     """
     parameters = iter(params)
+    relu_done = False  # True when the layer before was a convolution that already applied this ReLU
     for position, layer in enumerate(layers):
         kind = _check_spec(layer, position)
+        if relu_done:
+            relu_done = False
+            continue
         if kind == "conv":
             _, _, _, stride, padding = layer
             w, b = next(parameters)
-            x = conv2d(x, w, b, stride=stride, padding=padding)
+            relu_done = position + 1 < len(layers) and _check_spec(layers[position + 1], position + 1) == "relu"
+            convolution = conv2d_relu if relu_done else conv2d
+            x = convolution(x, w, b, stride=stride, padding=padding)
         elif kind == "pool":
             x = max_pool2d(x, layer[1], layer[2])
         elif kind == "relu":

@@ -43,3 +43,16 @@ def test_the_grading_benchmark_prints_the_three_ways_side_by_side(needs_bubblewr
     lines = result.stdout.splitlines()
     assert any(line.startswith("plain nbgrader (sequential)") for line in lines)
     assert any(line.startswith("conv-course --jobs 2") and line.rstrip().endswith("x") for line in lines)
+
+
+def test_the_training_benchmark_prints_its_table_and_the_backward_speedup():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_train.py", "--repeats", "1", "--epochs", "1", "--threads", "1"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "BLAS: " in result.stdout and "1438 training and 359 test images of 16x16" in result.stdout
+    assert "| BLAS threads | runs | median s to 97% test accuracy (epoch) |" in result.stdout
+    assert any(line.startswith("| 1 | 1 | ") for line in result.stdout.splitlines())  # one run, one epoch
+    speedup = next(line for line in result.stdout.splitlines() if line.startswith("conv2d backward"))
+    assert "reference" in speedup and "speedup" in speedup

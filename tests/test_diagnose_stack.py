@@ -651,10 +651,11 @@ def test_hidden_failures_reveal_no_inputs_or_expected_values(name, wrong, visibl
 
 
 def test_every_code_has_a_wrong_implementation_that_earns_it():
-    # tests/test_diagnose.py covers the codes of notebooks 01-03.
+    # tests/test_diagnose.py covers the codes of notebooks 01-03, test_diagnose_learning.py those of 06.
     from test_diagnose import WRONG as WRONG_01_TO_03
+    from test_diagnose_learning import WRONG as WRONG_06
 
-    earned = {code for _, _, visible, hidden in WRONG + WRONG_01_TO_03 for code in (visible or ()) + hidden}
+    earned = {code for _, _, visible, hidden in WRONG + WRONG_01_TO_03 + WRONG_06 for code in (visible or ()) + hidden}
     assert earned | {"raises", "wrong-values"} == set(diagnose.CODES)
 
 

@@ -25,7 +25,8 @@ from autograder.feedback import is_autograder_test_cell
 from conv_lib import diagnose, models
 from notebook_tools import SOLUTIONS
 
-ASSIGNMENTS = ["01_single_channel", "02_multi_channel", "03_many_filters", "04_conv_pool_stack", "05_vgg16"]
+ASSIGNMENTS = ["01_single_channel", "02_multi_channel", "03_many_filters", "04_conv_pool_stack", "05_vgg16",
+               "06_learning_filters"]
 SEED = "student-42/01_single_channel"
 
 

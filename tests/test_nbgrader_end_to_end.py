@@ -233,6 +233,28 @@ def conv2d_multi_in(x, w, b=0.0):
 ''',
         },
     },
+    "06_learning_filters": {
+        "db_of_one_image": {
+            "conv2d_backward": '''def conv2d_backward(dout, x, w, b, stride=1, padding=0):
+    # Sums db over the first image only.
+    dx, dw, _ = conv_lib.backward.conv2d_backward(dout, x, w, stride, padding)
+    return dx, dw, dout[0].sum(axis=(1, 2))
+''',
+        },
+        "one_gradient_for_all_channels": {
+            "conv2d_backward": '''def conv2d_backward(dout, x, w, b, stride=1, padding=0):
+    # Gives every channel of a filter the same gradient: the sum of the right ones.
+    dx, dw, db = conv_lib.backward.conv2d_backward(dout, x, w, stride, padding)
+    return dx, np.broadcast_to(dw.sum(axis=1, keepdims=True), dw.shape).copy(), db
+''',
+        },
+        "fan_in_from_filters": {
+            "he_init": '''def he_init(c_out, c_in, k, rng):
+    # Counts the filters instead of the inputs each filter sums.
+    return rng.standard_normal((c_out, c_in, k, k)) * np.sqrt(2.0 / (c_out * k * k))
+''',
+        },
+    },
 }
 
 # The misconception codes each wrong student's feedback must show.
@@ -259,6 +281,11 @@ EXPECTED_CODES = {
     "05_vgg16": {
         "fc6_sees_512_inputs": ["[fc-input-size]"],
         "block_without_relu": ["[relu-missing]"],
+    },
+    "06_learning_filters": {
+        "db_of_one_image": ["[db-not-summed]"],
+        "one_gradient_for_all_channels": ["[dw-channel-mixup]"],
+        "fan_in_from_filters": ["[fan-in-wrong]"],
     },
 }
 
