@@ -19,6 +19,7 @@ import scipy.signal
 import conv_lib
 from conv_lib import diagnose
 from conv_lib.diagnose import Misconception
+from misconception_tools import codes_of, failure
 
 # --------------------------------------------------------------------------
 # conv2d_backward(dout, x, w, b, stride=1, padding=0) -> (dx, dw, db)
@@ -413,22 +414,6 @@ WRONG = [
 
 VISIBLE_SEEDS = [0, 1, 2]
 HIDDEN_SEEDS = [7, 41, 61, 62, 123]
-
-
-def failure(check, function, **options):
-    """The Misconception a check raises for ``function``, or None when it passes."""
-    try:
-        check(function, **options)
-    except Misconception as error:
-        assert str(error).startswith(" ".join(f"[{code}]" for code in error.codes) + " ")
-        assert set(error.codes) <= set(diagnose.CODES)
-        return error
-    return None
-
-
-def codes_of(check, function, **options):
-    error = failure(check, function, **options)
-    return None if error is None else error.codes
 
 
 # --------------------------------------------------------------------------

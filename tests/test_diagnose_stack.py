@@ -18,6 +18,7 @@ import scipy.signal
 import conv_lib
 from conv_lib import diagnose
 from conv_lib.diagnose import Misconception
+from misconception_tools import codes_of, failure
 from conv_lib.models import LayerRow
 
 # --------------------------------------------------------------------------
@@ -593,22 +594,6 @@ WRONG = [
 ]
 
 HIDDEN_SEEDS = [7, 41, 123]
-
-
-def failure(check, function, **options):
-    """The Misconception a check raises for ``function``, or None when it passes."""
-    try:
-        check(function, **options)
-    except Misconception as error:
-        assert str(error).startswith(" ".join(f"[{code}]" for code in error.codes) + " ")
-        assert set(error.codes) <= set(diagnose.CODES)
-        return error
-    return None
-
-
-def codes_of(check, function, **options):
-    error = failure(check, function, **options)
-    return None if error is None else error.codes
 
 
 def numbers_outside_the_rules(message):
