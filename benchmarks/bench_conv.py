@@ -1,12 +1,17 @@
-"""Benchmark conv_lib's conv2d against PyTorch on VGG16's layers (run with `make bench`).
+"""Benchmark conv_lib against PyTorch on VGG16: each convolution, and the whole network (run with `make bench`).
 
-For every distinct convolution shape of VGG16 at 224x224 (batch 1) and for the
-whole VGG16 conv/ReLU/pool stack, in float32 and float64, with 1 and 2 BLAS
-threads, it prints:
+For every distinct convolution shape of VGG16 at 224x224 (batch 1), and for the
+full VGG16 forward pass (conv_lib.models.forward on vgg16(): 13 convolutions
+with their ReLUs, 5 max pools, flatten and the 3 fully connected layers), in
+float32 and float64, with 1 and 2 BLAS threads, it prints:
 
-- the median time of conv_lib.conv2d (fast) and of torch.nn.functional.conv2d,
-  run side by side in the same process (each warmed up, then timed in its own block, same thread count), and their ratio;
-- the achieved GFLOP/s (FLOPs = 2*C_out*C_in*kH*kW*Ho*Wo) and its share of the
+- the median time of conv_lib.conv2d (fast) and of torch.nn.functional.conv2d
+  (for the whole network: models.forward and the same layers, with the same
+  weights, in torch.nn.functional under torch.no_grad()), run side by side in
+  the same process (each warmed up, then timed in its own block, same thread
+  count), and their ratio, after checking that both compute the same numbers;
+- the achieved GFLOP/s (FLOPs = 2*C_out*C_in*kH*kW*Ho*Wo; for the network,
+  twice its multiply-accumulates, models.summary) and its share of the
   matrix-multiply peak measured in the same run (a large np.matmul);
 - the extra memory the fast conv2d allocates, measured with tracemalloc (numpy
   reports every array allocation to it): the peak of traced allocations during
@@ -19,7 +24,6 @@ PyTorch is a yardstick, not a dependency: without it the torch columns say "-".
 
 import argparse
 import platform
-import statistics
 import time
 import tracemalloc
 
@@ -27,7 +31,8 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import conv_lib
-from conv_lib.models import VGG16_CONV_CONFIG, vgg16_conv_layers, vgg16_features, vgg16_random_weights
+from conv_lib.models import forward, init_params, summary, vgg16, vgg16_conv_layers
+from timing import median_seconds
 
 try:
     import torch
@@ -37,17 +42,6 @@ except ImportError:  # the yardstick is optional
 
 REFERENCE_MAX_OUTPUTS = 2 * 10**5  # run conv2d_reference only where C_out*Ho*Wo is at most this
 SETTLE_SECONDS = 0.3  # pause between the two libraries' timing blocks
-
-
-def median_seconds(function, repeats, warmup=2):
-    for _ in range(warmup):
-        function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def side_by_side(ours, theirs, repeats):
@@ -125,20 +119,55 @@ def layer_rows(dtype, repeats, rng, names=None):
     return rows
 
 
-def stack_row(dtype, repeats, rng):
-    x = rng.standard_normal((1, 3, 224, 224)).astype(dtype)
-    weights, biases = vgg16_random_weights(dtype=dtype)
-    ours = lambda: vgg16_features(x, weights, biases)
-    theirs = None
-    if torch is not None:
-        xt = torch.from_numpy(x)
-        parameters = [(torch.from_numpy(w), torch.from_numpy(b)) for w, b in zip(weights, biases)]
-        theirs = lambda: torch_vgg16(xt, parameters)
-        require_agreement(ours, theirs, 1e-3 if dtype == np.float32 else 1e-9, "VGG16 conv stack")
-    fast, yardstick = side_by_side(ours, theirs, repeats)
-    flops = sum(2 * l["C_out"] * l["C_in"] * 9 * l["H"] * l["W"] for l in vgg16_conv_layers())
-    return dict(layer="VGG16 conv stack (13 conv + ReLU, 5 pools)", flops=flops, fast=fast, torch=yardstick,
-                reference=None, memory=None)
+def network_rows(dtype, repeats, rng):
+    """The full VGG16 forward pass on one 224x224 image, and its fully connected part alone
+    (fc6, ReLU, fc7, ReLU, fc8 on a random flattened input), each against the same in PyTorch."""
+    layers = vgg16()
+    params = init_params(layers, (3, 224, 224), rng, dtype=dtype)
+    image = rng.standard_normal((1, 3, 224, 224)).astype(dtype)
+    classifier = layers[layers.index(("flatten",)) + 1 :]
+    classifier_params = params[sum(layer[0] == "conv" for layer in layers) :]
+    features = rng.standard_normal((1, classifier_params[0][0].shape[1])).astype(dtype)  # fc6's 25,088 inputs
+    rows = []
+    for name, specs, weights, x in (
+        ("VGG16 forward (13 conv + ReLU, 5 pools, 3 fc)", layers, params, image),
+        ("VGG16 fc6-fc8 alone (+ ReLU)", classifier, classifier_params, features),
+    ):
+        ours = lambda: forward(specs, weights, x)
+        theirs = None
+        if torch is not None:
+            torch_weights = [(torch.from_numpy(w), torch.from_numpy(b)) for w, b in weights]
+            torch_x = torch.from_numpy(x)
+            theirs = lambda: torch_forward(specs, torch_weights, torch_x)
+            require_agreement(ours, theirs, 1e-4 if dtype == np.float32 else 1e-10, name)
+        fast, yardstick = side_by_side(ours, theirs, repeats)
+        flops = 2 * summary(specs, x.shape[1:]).macs
+        rows.append(dict(layer=name, flops=flops, fast=fast, torch=yardstick, reference=None, memory=None))
+    return rows
+
+
+def torch_forward(layers, parameters, x):
+    """The same network as conv_lib.models.forward, in torch.nn.functional, without autograd.
+
+    layers: conv_lib layer specs; parameters: (w, b) torch tensors, one per conv or linear layer.
+    """
+    parameters = iter(parameters)
+    with torch.no_grad():
+        for layer in layers:
+            kind = layer[0]
+            if kind == "conv":
+                w, b = next(parameters)
+                x = F.conv2d(x, w, b, stride=layer[3], padding=layer[4])
+            elif kind == "pool":
+                x = F.max_pool2d(x, layer[1], layer[2])
+            elif kind == "relu":
+                x = F.relu(x)
+            elif kind == "flatten":
+                x = torch.flatten(x, 1)
+            else:
+                w, b = next(parameters)
+                x = F.linear(x, w, b)
+    return x
 
 
 def pool_lines(dtype, repeats, rng):
@@ -152,18 +181,6 @@ def pool_lines(dtype, repeats, rng):
         lines.append(f"| {C}x{H}x{H} | {ours * 1e3:.2f} | {reshaped * 1e3:.2f} | "
                      + (f"{theirs * 1e3:.2f}" if theirs else "-") + " |")
     return "\n".join(lines)
-
-
-def torch_vgg16(x, parameters):
-    """The same stack as conv_lib.models.vgg16_features, in PyTorch."""
-    parameters = iter(parameters)
-    for entry in VGG16_CONV_CONFIG:
-        if entry == "M":
-            x = F.max_pool2d(x, 2, 2)
-        else:
-            w, b = next(parameters)
-            x = F.relu(F.conv2d(x, w, b, padding=1))
-    return x
 
 
 def format_table(rows_by_threads, peaks):
@@ -191,7 +208,7 @@ def main():
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="BLAS/torch thread counts to try")
     parser.add_argument("--dtype", choices=["float32", "float64"], nargs="+", default=["float32", "float64"])
     parser.add_argument("--layers", nargs="+", metavar="NAME", help="only these VGG16 layers, e.g. conv5_1")
-    parser.add_argument("--no-stack", action="store_true", help="skip the whole-network row")
+    parser.add_argument("--no-stack", action="store_true", help="skip the whole-network rows (full VGG16 forward, fc6-fc8)")
     arguments = parser.parse_args()
 
     blas = [f"{i['internal_api']} {i['version']} ({i.get('architecture', '?')}, {i['num_threads']} threads)"
@@ -210,7 +227,7 @@ def main():
                 peaks[threads] = matmul_peak(dtype)
                 rows = layer_rows(dtype, arguments.repeats, rng, arguments.layers)
                 if not arguments.no_stack:
-                    rows.append(stack_row(dtype, max(3, arguments.repeats // 2), rng))
+                    rows += network_rows(dtype, arguments.repeats, rng)
             rows_by_threads.append((threads, rows))
         print(f"## {dtype_name}; matmul peak (3072x3072 np.matmul): "
               + ", ".join(f"{peaks[t]:.0f} GFLOP/s on {t} thread{'s' if t > 1 else ''}" for t in arguments.threads))

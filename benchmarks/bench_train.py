@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from conv_lib.backward import conv2d_backward, conv2d_backward_reference
 from conv_lib.data import load_digits
 from conv_lib.train import RECIPE, run_recipe
+from timing import median_seconds
 
 TARGET = 0.97
 SETTLE_SECONDS = 0.3  # pause between timing blocks: OpenBLAS's threads keep spinning for a while after a call
@@ -36,17 +37,6 @@ def machine_line():
             for i in threadpool_info() if i["user_api"] == "blas"]
     return (f"machine: {platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} cores; "
             f"python {platform.python_version()}, numpy {np.__version__}, BLAS: {', '.join(blas)}")
-
-
-def median_seconds(function, repeats, warmup=1):
-    for _ in range(warmup):
-        function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def training_runs(recipe, data, repeats):

@@ -2550,7 +2550,7 @@ def check_he_init(he_init, seed=0, hidden=False):
     HE_FLAT_KURTOSIS. The hidden check uses other sizes and seeds and reports calls to
     conv_lib's initialisers (conv_lib.models.init_params) and torch's.
     """
-    runner = _Runner(he_init, "he_init", hidden, {"he_init", "init_params", "vgg16_random_weights"},
+    runner = _Runner(he_init, "he_init", hidden, {"he_init", "init_params"},
                      ready_made="initialisation", numbers_hidden=True,
                      instead="Draw the weights from rng yourself: the point of this exercise is the scale.",
                      hint=". he_init(c_out, c_in, k, rng) returns an array of shape (c_out, c_in, k, k); rng is a "

@@ -9,7 +9,7 @@ numpy only. A configuration is a list whose numbers are 3x3 convolutions
 
 import numpy as np
 
-from .ops import conv2d, conv2d_relu, max_pool2d, relu
+from .ops import conv2d, max_pool2d, relu
 from .shapes import output_size
 
 VGG16_CONV_CONFIG = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
@@ -284,25 +284,16 @@ def _standard_normal(rng, shape, dtype):
 def forward(layers, params, x):
     """Run a stack of layers on a batch with conv_lib's operations.
 
-    A convolution followed by a ReLU runs as one conv2d_relu (the ReLU is applied
-    to each band of the output while it is in the cache, not in a second pass).
-
     layers: layer specs; params: init_params' list of (w, b), one per conv or linear layer;
     x: (N, C, H, W). Returns (N, ...) : the last layer's output for each image.
     """
     parameters = iter(params)
-    relu_done = False  # True when the layer before was a convolution that already applied this ReLU
     for position, layer in enumerate(layers):
         kind = _check_spec(layer, position)
-        if relu_done:
-            relu_done = False
-            continue
         if kind == "conv":
             _, _, _, stride, padding = layer
             w, b = next(parameters)
-            relu_done = position + 1 < len(layers) and _check_spec(layers[position + 1], position + 1) == "relu"
-            convolution = conv2d_relu if relu_done else conv2d
-            x = convolution(x, w, b, stride=stride, padding=padding)
+            x = conv2d(x, w, b, stride=stride, padding=padding)
         elif kind == "pool":
             x = max_pool2d(x, layer[1], layer[2])
         elif kind == "relu":

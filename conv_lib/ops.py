@@ -215,28 +215,6 @@ def conv2d_fast(x, w, b=None, stride=1, padding=0, dilation=1):
     stride, padding, dilation: int or (rows, columns) pair.
     Returns (N, C_out, Ho, Wo): float32 when all inputs are float32, else float64.
     """
-    return _conv2d_in_bands(x, w, b, stride, padding, dilation, then_relu=False)
-
-
-def conv2d_relu(x, w, b=None, stride=1, padding=0, dilation=1):
-    """relu(conv2d(x, w, b, ...)) in one go: each band of the output gets its bias
-    and its ReLU right after its matrix product, while it is still in the cache,
-    instead of in a second pass over the whole output. models.forward uses it
-    for every convolution that a ReLU follows.
-
-    x: (N, C_in, H, W); w: (C_out, C_in, kH, kW); b: (C_out,) or None.
-    stride, padding, dilation: int or (rows, columns) pair.
-    Returns (N, C_out, Ho, Wo), every value >= 0: float32 when all inputs are float32, else float64.
-    """
-    return _conv2d_in_bands(x, w, b, stride, padding, dilation, then_relu=True)
-
-
-def _conv2d_in_bands(x, w, b, stride, padding, dilation, then_relu):
-    """The band loop behind conv2d_fast (then_relu False) and conv2d_relu (then_relu True).
-
-    x: (N, C_in, H, W); w: (C_out, C_in, kH, kW); b: (C_out,) or None.
-    Returns (N, C_out, Ho, Wo).
-    """
     x, w, b, stride, padding, dilation, (Ho, Wo) = _conv2d_arguments(x, w, b, stride, padding, dilation)
     N, C_in, H, W = x.shape
     C_out, _, kH, kW = w.shape
@@ -263,8 +241,6 @@ def _conv2d_in_bands(x, w, b, stride, padding, dilation, then_relu):
             np.matmul(filters, band_columns.reshape(taps, rows * Wo), out=band_out)
             if b is not None:
                 band_out += b[:, None]  # while the band is still in the cache
-            if then_relu:
-                np.maximum(band_out, 0, out=band_out)
     return out.reshape(N, C_out, Ho, Wo)
 
 
