@@ -2,6 +2,7 @@
 
     conv-course release                      student notebooks from solutions/ (nbgrader generate_assignment)
     conv-course grade SUBMISSIONS --out OUT  grades.csv, tests.csv and feedback pages for every submission
+        [--cluster local:N | tcp://HOST:8786]   the same, on Dask workers (pip install 'conv-channels[cluster]')
     conv-course feedback --out OUT           again, after written answers were graded by hand
     conv-course formgrade                    JupyterLab with nbgrader's formgrader on this course
 
@@ -18,6 +19,7 @@ import sysconfig
 from pathlib import Path
 
 from . import release
+from .journal import FILE_NAME as JOURNAL_FILE
 
 
 def positive_int(text):
@@ -54,6 +56,13 @@ def parser():
                            help="memory limit of each kernel process, MB (default 2048)")
     grade_cmd.add_argument("--no-feedback", action="store_true",
                            help="no feedback pages (make them later with `conv-course feedback`)")
+    grade_cmd.add_argument("--cluster", metavar="ADDRESS", default="",
+                           help="grade on Dask: a scheduler's address (tcp://HOST:8786) or local:N for N "
+                                "worker processes here; needs pip install 'conv-channels[cluster]' "
+                                "(default: this machine's --jobs)")
+    grade_cmd.add_argument("--force", action="store_true",
+                           help=f"grade again the submissions (of the assignments graded now) that an earlier "
+                                f"run into OUT already graded (by default they are kept: OUT/{JOURNAL_FILE} lists them)")
     add_common(grade_cmd)
 
     feedback_cmd = commands.add_parser("feedback", help="re-read scores after manual grading; new feedback pages")
@@ -93,7 +102,8 @@ def main(argv=None):
     try:
         if arguments.command == "grade":
             options = grade.Options(tuple(arguments.assignment), arguments.jobs, arguments.timeout,
-                                    arguments.memory, not arguments.quiet, feedback=not arguments.no_feedback)
+                                    arguments.memory, not arguments.quiet, feedback=not arguments.no_feedback,
+                                    cluster=arguments.cluster, force=arguments.force)
             rows, text = grade.grade(arguments.submissions, arguments.out, options, course)
         else:
             rows, text = grade.regenerate_feedback(arguments.out, grade.Options(jobs=arguments.jobs,

@@ -14,6 +14,12 @@
                  saying why
     write        OUT/grades.csv, OUT/tests.csv, OUT/feedback/<student>/<assignment>.html
 
+OUT/progress.jsonl (journal.py) lists what is recorded, so that a run that
+stops resumes where it was: a submission graded by an earlier run into the
+same OUT, unchanged, is kept (--force grades it again). With --cluster, the
+grade and feedback steps run as Dask tasks instead of local workers
+(cluster.py); the rest is the same.
+
 A crash of one submission is contained at each step: its kernel is in a
 sandbox; a worker process that dies is replaced and its submission retried
 once, then reported as `error`.
@@ -33,7 +39,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import release, results, sandbox, submissions, worker
+from . import journal, release, results, sandbox, submissions, worker
 
 REPO = release.REPO
 SOLUTIONS = release.SOLUTIONS
@@ -106,6 +112,8 @@ class Options:
     progress: bool = True
     secret: str = ""
     feedback: bool = True
+    cluster: str = ""  # a Dask scheduler's address, or local:N (cluster.py); "" grades on this machine
+    force: bool = False  # grade again what an earlier run into the same OUT graded
 
 
 def default_jobs():
@@ -149,37 +157,128 @@ def grade(submissions_dir, out, options=Options(), course=None):
             secret=options.secret or os.environ.get("CONV_COURSE_SECRET", "conv-channels"),
             work_root=str(work),
         )
-        jobs = options.jobs or default_jobs()
+        progress = journal.Journal(out)
         feedback_root = out / "feedback"
-        shutil.rmtree(feedback_root, ignore_errors=True)
-        with WorkerPool(settings, min(jobs, max(len(tasks), 1))) as pool, course.gradebook() as gradebook:
+        if options.force:
+            progress.forget(chosen)
+            for assignment in chosen:
+                for page in feedback_root.glob(f"*/{assignment}.html"):
+                    page.unlink()
+        digests = [journal.fingerprint(s.notebook, SOLUTIONS / s.assignment / f"{s.assignment}.ipynb",
+                                       (settings.timeout, settings.memory_mb, settings.secret)) for s in tasks]
+        with course.gradebook() as gradebook:
             rows = store_problems(course, gradebook, found, kinds, chosen)
+            to_grade = []
+            for submission, digest in zip(tasks, digests):
+                row = resumed_row(gradebook, progress, submission, digest, kinds, options, feedback_root)
+                if row is None:
+                    to_grade.append((submission, digest))
+                else:
+                    rows.append(row)
+            kept = len(tasks) - len(to_grade)
+            if kept:
+                notes = [*notes, f"{kept} submission(s) graded by an earlier run into {out} were kept "
+                                 "(same notebook, tests and options); --force grades them again"]
 
             def recorded(index, outcome):
                 # Here, in this process, as each result comes: into the
-                # gradebook, then its feedback page is made by a worker.
-                row = store_outcome(course, gradebook, tasks[index], outcome, kinds[tasks[index].assignment])
+                # gradebook and the progress file.
+                submission, digest = to_grade[index]
+                row = store_outcome(course, gradebook, submission, outcome, kinds[submission.assignment])
                 rows.append(row)
-                if options.feedback:
-                    return feedback_call(course, row, bool(outcome.get("notebook")), feedback_root)
-                return None
+                # An earlier page must not pass for this result's, should the run stop before its page is made.
+                (feedback_root / row.student_id / f"{row.assignment}.html").unlink(missing_ok=True)
+                progress.add(row.student_id, row.assignment, digest, outcome["status"], outcome["message"],
+                             {grade_id: message for grade_id, _, _, message in row.tests or []})
+                return row
 
-            pool.run(
-                [(worker.grade_task, (s.student_id, s.assignment, str(s.notebook))) for s in tasks],
-                "grading", options.progress,
-                on_crash=lambda args: crashed(args[0], args[1], kinds[args[1]]),
-                then=recorded,
-            )
+            def crash(student, assignment, message=None):
+                outcome = crashed(student, assignment, kinds[assignment])
+                return {**outcome, "message": message} if message else outcome
+
+            if options.cluster:
+                where = f"on the cluster {options.cluster}"
+                grade_on_cluster(options, settings, course, to_grade, recorded, crash, feedback_root)
+            else:
+                jobs = min(options.jobs or default_jobs(), max(len(to_grade), 1))
+                where = f"with {jobs} job(s)"
+                grade_here(options, settings, course, to_grade, jobs, recorded, crash, feedback_root)
             for row in rows:
                 if row.status in ("invalid", "missing") and options.feedback:
                     feedback_call(course, row, False, feedback_root)
         results.write_csvs(rows, out)
         seconds = time.perf_counter() - started
-        pace = f", {seconds / len(tasks):.2f} s per notebook" if tasks else ""
-        timing = f"took {seconds:.1f} s with {min(jobs, max(len(tasks), 1))} job(s){pace}"
+        pace = f", {seconds / len(to_grade):.2f} s per notebook" if to_grade else ""
+        timing = f"took {seconds:.1f} s {where}{pace}"
         return rows, results.summary(rows, notes) + "\n" + timing
     finally:
         sandbox.remove_scratch(work)
+
+
+def grade_here(options, settings, course, to_grade, jobs, recorded, crash, feedback_root):
+    """Grade [(submission, digest)] on this machine's worker processes (WorkerPool)."""
+    if not to_grade:
+        return
+
+    def then(index, outcome):
+        # Then its feedback page is made by a worker, from the course gradebook.
+        row = recorded(index, outcome)
+        if options.feedback:
+            return feedback_call(course, row, bool(outcome.get("notebook")), feedback_root)
+        return None
+
+    with WorkerPool(settings, jobs) as pool:
+        pool.run([(worker.grade_task, (s.student_id, s.assignment, str(s.notebook))) for s, _ in to_grade],
+                 "grading", options.progress, on_crash=lambda args: crash(args[0], args[1]), then=then)
+
+
+def grade_on_cluster(options, settings, course, to_grade, recorded, crash, feedback_root):
+    """Grade [(submission, digest)] on Dask (cluster.py); each result brings its feedback page."""
+    from . import cluster
+
+    if not to_grade:
+        return
+
+    def on_result(index, outcome):
+        row = recorded(index, outcome)
+        if options.feedback:
+            target = feedback_root / row.student_id / f"{row.assignment}.html"
+            if outcome.get("feedback_page"):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(outcome["feedback_page"], encoding="utf-8")
+            elif outcome.get("notebook"):  # nbgrader could not make the page
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(results.problem_page(row), encoding="utf-8")
+            else:
+                feedback_call(course, row, False, feedback_root)
+
+    bar = progress_bar(len(to_grade), "grading", options.progress)
+    try:
+        cluster.run(options.cluster, settings, course.db, [s for s, _ in to_grade], options.feedback, on_result,
+                    lambda index, message: crash(to_grade[index][0].student_id, to_grade[index][0].assignment, message),
+                    bar)
+    except cluster.ClusterError as error:
+        raise GradingError(str(error)) from error
+    finally:
+        bar.close()
+
+
+def resumed_row(gradebook, progress, submission, digest, kinds, options, feedback_root):
+    """The row of a submission an earlier run into the same OUT graded exactly
+    as this one would (journal.py), read back from the gradebook; None when it
+    must be graded (new, changed, or its result or feedback page is gone)."""
+    from nbgrader.api import MissingEntry
+
+    entry = progress.finished(submission.student_id, submission.assignment, digest)
+    if entry is None:
+        return None
+    if options.feedback and not (feedback_root / submission.student_id / f"{submission.assignment}.html").exists():
+        return None
+    try:
+        return results.read_row(gradebook, submission.student_id, submission.assignment, entry["status"],
+                                entry["message"], kinds[submission.assignment], entry["messages"])
+    except MissingEntry:
+        return None
 
 
 def graded_assignments():

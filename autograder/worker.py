@@ -289,6 +289,40 @@ class Worker:
 
     # -- feedback --------------------------------------------------------
 
+    def own_course_paths(self):
+        """This worker's nbgrader folders, in the form feedback() takes."""
+        return {"root": str(self.root), "source": "source", "autograded": "autograded",
+                "feedback": "feedback", "db_url": self.config.CourseDirectory.db_url}
+
+    def feedback_from_own_gradebook(self, outcome):
+        """The feedback page of a submission this worker has just graded, for a
+        worker that shares no disk with the course (cluster.py).
+
+        The final result (the independent check's verdict included) is
+        recorded in this worker's copy of the course gradebook exactly as the
+        course gradebook records it (results.record, which keeps manual
+        scores), then nbgrader's generate_feedback makes the page from it.
+        outcome: Graded.to_dict() with its notebook. Returns (html, problem):
+        the page's text, or None and the reason nbgrader could not make it.
+        """
+        from nbgrader.api import Gradebook
+
+        from . import results
+
+        student, assignment = outcome["student_id"], outcome["assignment"]
+        with Gradebook(self.config.CourseDirectory.db_url, results.COURSE_ID) as gradebook:
+            results.record(gradebook, outcome, self.cell_kinds(assignment))
+        graded_notebook = self.root / "autograded" / student / assignment / f"{assignment}.ipynb"
+        graded_notebook.parent.mkdir(parents=True, exist_ok=True)
+        graded_notebook.write_text(outcome["notebook"], encoding="utf-8")
+        target = self.root / "pages" / student / f"{assignment}.html"
+        problem = self.feedback(self.own_course_paths(), student, assignment, target)
+        if problem:
+            return None, problem
+        page = target.read_text(encoding="utf-8")
+        target.unlink()
+        return page, ""
+
     def feedback(self, course_config, student_id, assignment, target):
         """nbgrader's generate_feedback for one submission of the course
         (whose gradebook only the parent writes; here it is only read), copied

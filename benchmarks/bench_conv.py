@@ -23,6 +23,7 @@ PyTorch is a yardstick, not a dependency: without it the torch columns say "-".
 """
 
 import argparse
+import os
 import platform
 import time
 import tracemalloc
@@ -213,8 +214,11 @@ def main():
 
     blas = [f"{i['internal_api']} {i['version']} ({i.get('architecture', '?')}, {i['num_threads']} threads)"
             for i in threadpool_info() if i["user_api"] == "blas"]
-    print(f"machine: {platform.processor() or platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores; "
+    print(f"machine: {platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} cores; "
           f"python {platform.python_version()}, numpy {np.__version__}, BLAS: {', '.join(blas)}")
+    pinned = {name: os.environ[name] for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if name in os.environ}
+    print("OpenBLAS kernel: " + (f"pinned by the environment ({pinned}); `make bench` lifts the pin" if pinned
+                                 else "chosen by OpenBLAS for this processor (no OPENBLAS_CORETYPE pin)"))
     print(f"yardstick: {'torch ' + torch.__version__ if torch else 'PyTorch not installed'}; "
           f"repeats per measurement: {arguments.repeats}, medians reported\n")
     rng = np.random.default_rng(0)

@@ -13,6 +13,17 @@ ways in one run, one after the other:
   --jobs 2      the same with two workers
   --no-feedback --jobs 2 without the feedback pages: the same work as plain
                 nbgrader's autograde, plus the sandbox and the independent check
+  --cluster local:2
+                the --jobs 2 work on Dask's distributed scheduler (a LocalCluster
+                of 2 worker processes started by the run): the submissions and
+                the results, feedback pages included, travel through Dask;
+                it alternates with --jobs 2, twice each, and the faster run of
+                each is shown
+
+Then, for the scaling estimate of a large course, Dask's own cost per task on a
+LocalCluster of 2 workers: tasks that carry a submission-sized payload (the
+median staged notebook of the run) and bring back a result of the size of a
+graded one, done one at a time (latency) and many at once (throughput).
 
 Printed: wall seconds for the whole run, seconds per submission, seconds per
 submission per core (wall x jobs / submissions), and the speed-up over plain
@@ -63,12 +74,12 @@ def plain_nbgrader(submissions, assignment, root):
     return time.perf_counter() - start
 
 
-def conv_course(submissions, jobs, root, *flags):
-    """Seconds for `conv-course grade --jobs N [FLAGS]`, and its grades.csv rows."""
+def conv_course(submissions, root, *flags):
+    """Seconds for `conv-course grade FLAGS`, and its grades.csv rows."""
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "autograder.cli", "grade", str(submissions), "--out", str(root / "out"),
-         "--course", str(root / "course"), "--jobs", str(jobs), "--quiet", *flags],
+         "--course", str(root / "course"), "--quiet", *flags],
         check=True, cwd=REPO, stdout=subprocess.DEVNULL,
     )
     seconds = time.perf_counter() - start
@@ -76,10 +87,36 @@ def conv_course(submissions, jobs, root, *flags):
         return seconds, list(csv.DictReader(handle))
 
 
+def dask_task_overhead(payload_bytes, result_bytes, count=200):
+    """(seconds per task one at a time, seconds per task 2 workers busy) of Dask alone."""
+    from distributed import Client, LocalCluster
+
+    payload = os.urandom(payload_bytes)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      host="127.0.0.1") as cluster, Client(cluster) as client:
+        client.submit(bytes, result_bytes, pure=False).result()  # warm up
+        start = time.perf_counter()
+        for _ in range(count // 4):
+            client.submit(echo_size, payload, result_bytes, pure=False).result()
+        latency = (time.perf_counter() - start) / (count // 4)
+        start = time.perf_counter()
+        client.gather([client.submit(echo_size, payload, result_bytes, pure=False) for _ in range(count)])
+        throughput = (time.perf_counter() - start) / count
+    return latency, throughput
+
+
+def echo_size(payload, result_bytes):
+    """A task that receives a submission and returns a result of a graded one's size."""
+    return bytes(result_bytes)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--assignment", default="03_many_filters")
     parser.add_argument("--count", type=int, default=40, help="submissions (default 40)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="runs each of --jobs 2 and --cluster local:2, alternated (default 2)")
+    parser.add_argument("--dask-tasks", type=int, default=200, help="tasks timed for Dask's own cost (default 200)")
     arguments = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-grade-") as folder:
@@ -89,20 +126,41 @@ def main():
         print(f"Grading {arguments.count} submissions of {arguments.assignment} on {platform.node()} "
               f"({os.cpu_count()} cores, Python {platform.python_version()})")
         plain = plain_nbgrader(folder / "submissions", arguments.assignment, folder / "plain")
-        one, rows_one = conv_course(folder / "submissions", 1, folder / "jobs1")
-        two, rows_two = conv_course(folder / "submissions", 2, folder / "jobs2")
-        bare, rows_bare = conv_course(folder / "submissions", 2, folder / "bare", "--no-feedback")
-    if not rows_one == rows_two == rows_bare:
+        one, rows_one = conv_course(folder / "submissions", folder / "jobs1", "--jobs", "1")
+        bare, rows_bare = conv_course(folder / "submissions", folder / "bare", "--jobs", "2", "--no-feedback")
+        # --jobs 2 and --cluster local:2 alternate, twice each: this shared machine's
+        # speed drifts by several percent over minutes, more than the difference sought.
+        twos, spreads = [], []
+        for round_ in range(1, arguments.rounds + 1):
+            seconds, rows_two = conv_course(folder / "submissions", folder / f"jobs2-{round_}", "--jobs", "2")
+            twos.append(seconds)
+            seconds, rows_spread = conv_course(folder / "submissions", folder / f"cluster-{round_}",
+                                               "--cluster", "local:2")
+            spreads.append(seconds)
+        two, spread = min(twos), min(spreads)
+        staged = sorted(len(p.read_bytes()) for p in (folder / "submissions").rglob("*.ipynb"))
+        graded = sorted(len(p.read_bytes()) for p in (folder / "jobs2-1" / "course" / "autograded").rglob("*.ipynb"))
+        pages = sorted(len(p.read_bytes()) for p in (folder / "jobs2-1" / "out" / "feedback").rglob("*.html"))
+    if not rows_one == rows_two == rows_bare == rows_spread:
         raise SystemExit("the conv-course runs gave different grades.csv")
 
     count = arguments.count
     print(f"\n{'':28}{'wall s':>9}{'s/submission':>14}{'s/submission/core':>19}{'speed-up':>10}")
     for name, seconds, jobs in (("plain nbgrader (sequential)", plain, 1),
                                 ("conv-course --jobs 1", one, 1), ("conv-course --jobs 2", two, 2),
-                                ("  --jobs 2 --no-feedback", bare, 2)):
+                                ("  --jobs 2 --no-feedback", bare, 2), ("conv-course --cluster local:2", spread, 2)):
         print(f"{name:28}{seconds:9.1f}{seconds / count:14.2f}{seconds * jobs / count:19.2f}{plain / seconds:9.2f}x")
     print("\nconv-course includes the sandbox and the independent check (and the feedback pages, "
           "unless --no-feedback); plain nbgrader has none of them.")
+    pairs = ", ".join(f"--jobs 2 {a:.1f} s, --cluster {b:.1f} s ({b / a:.2f}x)" for a, b in zip(twos, spreads))
+    print(f"--jobs 2 and --cluster local:2 alternated, the faster of {len(twos)} run(s) each above: {pairs}; "
+          f"the cluster takes {spread / two:.3f}x the wall time of --jobs 2 ({(spread - two) / count:+.2f} s per submission)")
+
+    payload, result = staged[len(staged) // 2], graded[len(graded) // 2] + pages[len(pages) // 2]
+    latency, throughput = dask_task_overhead(payload, result, arguments.dask_tasks)
+    print(f"Dask alone, a task carrying {payload / 1e3:.0f} kB and bringing back {result / 1e3:.0f} kB "
+          f"(the median submission; its graded notebook and feedback page): {latency * 1e3:.1f} ms one at a time, "
+          f"{throughput * 1e3:.2f} ms per task with 2 workers busy")
 
 
 if __name__ == "__main__":

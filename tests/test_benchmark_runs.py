@@ -34,15 +34,18 @@ def test_the_demo_benchmark_prints_the_redraw_times_of_the_controls_asked_for():
     assert "all changes: median " in result.stdout
 
 
-def test_the_grading_benchmark_prints_the_three_ways_side_by_side(needs_bubblewrap):
+def test_the_grading_benchmark_prints_the_ways_of_grading_side_by_side(needs_bubblewrap):
     result = subprocess.run(
-        [sys.executable, "benchmarks/bench_grade.py", "--count", "2", "--assignment", "03_many_filters"],
+        [sys.executable, "benchmarks/bench_grade.py", "--count", "2", "--assignment", "03_many_filters",
+         "--rounds", "1", "--dask-tasks", "8"],
         cwd=REPO, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert any(line.startswith("plain nbgrader (sequential)") for line in lines)
     assert any(line.startswith("conv-course --jobs 2") and line.rstrip().endswith("x") for line in lines)
+    assert any(line.startswith("conv-course --cluster local:2") and line.rstrip().endswith("x") for line in lines)
+    assert any(line.startswith("Dask alone, a task carrying") for line in lines)
 
 
 def test_the_training_benchmark_prints_its_table_and_the_backward_speedup():

@@ -11,6 +11,7 @@ re-runs change nothing), and a manual score given in between survives.
 """
 
 import csv
+import json
 import os
 import select
 import socket
@@ -154,6 +155,20 @@ def test_the_summary_counts_statuses_and_misconceptions(graded):
     assert "erin/02_multi_channel: graded" in run.stdout  # which of two submissions counted
 
 
+def test_a_local_dask_cluster_grades_the_whole_set_exactly_as_local_workers_do(graded, tmp_path):
+    _, _, _, _, paths = graded
+    local, cluster = paths["root"] / "out", tmp_path / "out"
+    run = conv_course("grade", paths["root"] / "submissions", "--out", cluster, "--course", tmp_path / "course",
+                      "--timeout", TIMEOUT, "--cluster", "local:2", "--quiet")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "on the cluster local:2" in run.stdout
+    for name in ("grades.csv", "tests.csv"):
+        assert (cluster / name).read_text(encoding="utf-8") == (local / name).read_text(encoding="utf-8"), name
+    pages = lambda out: sorted(p.relative_to(out) for p in (out / "feedback").rglob("*.html"))  # noqa: E731
+    assert pages(cluster) == pages(local)
+    assert not any(marker.exists() for marker in paths["markers"])
+
+
 # --- --jobs 1 and --jobs 2, re-runs, manual grades -------------------------------------
 
 
@@ -199,10 +214,45 @@ def test_two_jobs_grade_exactly_as_one_and_a_rerun_keeps_manual_scores(tmp_path)
     assert run.returncode == 0, run.stderr
     ann = lambda out: next(r for r in read_csv(out / "grades.csv") if r["student_id"] == "ann")  # noqa: E731
     assert (ann(outs[2])["score"], ann(outs[2])["manual_score"], ann(outs[2])["status"]) == ("8", "3", "ok")
-    # ...and grading again keeps it.
-    run = conv_course("grade", tmp_path / "submissions", "--out", outs[2], "--course", course, "--quiet")
+    # ...and grading again keeps it: the unchanged submissions are kept from the first run.
+    again = ("grade", tmp_path / "submissions", "--out", outs[2], "--course", course, "--timeout", 30, "--quiet")
+    run = conv_course(*again)
     assert run.returncode == 0, run.stderr
+    assert "5 submission(s) graded by an earlier run" in run.stdout
     assert (ann(outs[2])["score"], ann(outs[2])["manual_score"], ann(outs[2])["status"]) == ("8", "3", "ok")
+    progress = outs[2] / "progress.jsonl"
+    lines = progress.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 5  # one per submission that ran (fay's file is broken: invalid, not graded)
+    before = by_key(read_csv(outs[2] / "grades.csv"))
+
+    # --force grades again what was kept (here only eve's assignment, to be quick).
+    run = conv_course(*again, "--force", "--assignment", "03_many_filters")
+    assert run.returncode == 0, run.stderr
+    assert "graded by an earlier run" not in run.stdout and "graded 1 submission(s)" in run.stdout
+
+    # A run stopped before ann's result and in the middle of writing a line, then
+    # ben sends a corrected notebook: the resumed run keeps what it can, and
+    # grades the rest, ann (her manual score kept) and ben's new notebook among them.
+    others = [line for line in lines if json.loads(line)["student_id"] != "ann"]
+    progress.write_text("\n".join(others[:2]) + "\n" + others[2][:20], encoding="utf-8")
+    nbgrader_path(tmp_path / "submissions", "ben", MULTI).write_text(notebook_text(correct()), encoding="utf-8")
+    kept = {json.loads(line)["student_id"] for line in others[:2]} - {"ben"}
+    run = conv_course(*again)
+    assert run.returncode == 0, run.stderr
+    assert f"{len(kept)} submission(s) graded by an earlier run" in run.stdout
+    after = by_key(read_csv(outs[2] / "grades.csv"))
+    assert (ann(outs[2])["score"], ann(outs[2])["manual_score"], ann(outs[2])["status"]) == ("8", "3", "ok")
+    assert (before["ben", MULTI]["auto_score"], after["ben", MULTI]["auto_score"]) == ("0", "5")
+    assert {key: row for key, row in before.items() if key != ("ben", MULTI)} == \
+        {key: row for key, row in after.items() if key != ("ben", MULTI)}
+    entries = [json.loads(line) for line in progress.read_text(encoding="utf-8").splitlines()
+               if line.startswith("{") and line.endswith("}")]
+    assert len(entries) == 2 + 5 - len(kept)  # the kept lines, then one per submission graded again
+    assert len(list((outs[2] / "feedback").rglob("*.html"))) == len(after)  # a page for every row
+
+
+def by_key(rows):
+    return {(row["student_id"], row["assignment"]): row for row in rows}
 
 
 # --- when the grader itself cannot run -------------------------------------------------

@@ -50,8 +50,10 @@ def pyproject():
 
 
 def pyproject_runtime_and_test_requirements():
+    """What `make test` installs: the runtime, the test tools and the cluster extra."""
     project = pyproject()["project"]
-    specs = project["dependencies"] + project["optional-dependencies"]["test"]
+    extras = project["optional-dependencies"]
+    specs = project["dependencies"] + extras["test"] + extras["cluster"]
     return dict(name_and_lower_bound(spec) for spec in specs)
 
 
@@ -148,7 +150,7 @@ def test_environment_yml_uses_conda_forge_and_installs_the_project_with_pip():
     assert env["name"] == "conv-channels"
     assert env["channels"] == ["conda-forge"]
     pip_sections = [d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d]
-    assert pip_sections == [["-e .[test]"]]
+    assert pip_sections == [["-e .[test,cluster]"]]
     assert "pip" in [d for d in env["dependencies"] if isinstance(d, str)]
 
 

@@ -1,0 +1,185 @@
+"""`conv-course grade --cluster`: grading on Dask's distributed scheduler loses nothing.
+
+A real scheduler and two workers run as separate processes on 127.0.0.1 (the
+`dask scheduler` and `dask worker` commands an instructor would start); one
+worker is killed while it grades, and every submission must still be graded
+exactly once, with the same CSVs as grading on this machine. (The whole
+submission set of the autograder tests is graded on a LocalCluster in
+test_conv_course_grade.py.) The tests stop everything they start.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from notebook_tools import REPO
+from submission_set import generated_submissions
+from test_conv_course_grade import conv_course, read_csv
+
+pytest.importorskip("distributed")
+pytestmark = pytest.mark.usefixtures("needs_bubblewrap")
+
+ASSIGNMENT = "03_many_filters"
+COUNT = 6
+DASK = Path(sys.executable).with_name("dask")
+
+
+def start(*args, log):
+    """A process of its own session (so its whole group can be killed)."""
+    return subprocess.Popen([str(DASK), *args], stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            cwd=REPO)
+
+
+def stop(process):
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+
+
+def wait_for(condition, seconds, what):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"waited {seconds} s for {what}")
+
+
+def sandboxes_of(pid):
+    """The sandboxes (bwrap processes) that the process pid has started and that still run."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                name, rest = (entry / "stat").read_text().rsplit(")", 1)
+            except OSError:
+                continue
+            if int(rest.split()[1]) == pid and name.endswith("(bwrap"):
+                found.append(int(entry.name))
+    return found
+
+
+def journal_lines(out):
+    path = out / "progress.jsonl"
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+
+@pytest.fixture
+def submissions(tmp_path):
+    folder = tmp_path / "submissions"
+    generated_submissions(folder, COUNT, ASSIGNMENT)
+    return folder
+
+
+def test_a_worker_killed_while_it_grades_loses_no_submission(submissions, tmp_path):
+    local = tmp_path / "local"
+    run = conv_course("grade", submissions, "--out", local, "--course", tmp_path / "course-local",
+                      "--jobs", 2, "--timeout", 30, "--quiet")
+    assert run.returncode == 0, run.stderr
+
+    scheduler_file = tmp_path / "scheduler.json"
+    started = []
+    with open(tmp_path / "dask.log", "w") as log:
+        try:
+            started.append(start("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                                 "--scheduler-file", scheduler_file, log=log))
+            address = wait_for(lambda: scheduler_file.exists() and json.loads(scheduler_file.read_text() or "{}")
+                               .get("address"), 60, "the scheduler")
+            workers = [start("worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
+                             "--host", "127.0.0.1", "--name", name, log=log) for name in ("a", "b")]
+            started += workers
+            cluster = tmp_path / "cluster"
+            grading = subprocess.Popen(
+                [sys.executable, "-m", "autograder.cli", "grade", str(submissions), "--out", str(cluster),
+                 "--course", str(tmp_path / "course-cluster"), "--timeout", "30", "--cluster", address, "--quiet"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+            started.append(grading)
+            # Kill worker a in the middle of the run: results have come back,
+            # and a is running a submission's sandboxed kernel right now.
+            victim = workers[0]
+            wait_for(lambda: 1 <= len(journal_lines(cluster)) < COUNT - 2 and sandboxes_of(victim.pid), 180,
+                     "worker a to be grading in the middle of the run")
+            orphans = sandboxes_of(victim.pid)
+            os.killpg(victim.pid, signal.SIGKILL)
+            victim.wait(timeout=30)
+            # and the sandboxed kernel it was running ends with it
+            wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in orphans), 10, "the sandbox to end")
+            stdout, stderr = grading.communicate(timeout=600)
+        finally:
+            for process in reversed(started):
+                stop(process)
+    log_text = (tmp_path / "dask.log").read_text()
+    assert grading.returncode == 0, stdout + stderr + log_text
+    assert f"on the cluster {address}" in stdout
+
+    keys = [(entry["student_id"], entry["assignment"]) for entry in map(json.loads, journal_lines(cluster))]
+    assert len(keys) == len(set(keys)) == COUNT  # each submission recorded exactly once
+    for name in ("grades.csv", "tests.csv"):
+        assert (cluster / name).read_text(encoding="utf-8") == (local / name).read_text(encoding="utf-8"), name
+    assert {row["status"] for row in read_csv(cluster / "grades.csv")} <= {"ok", "needs_manual_grade"}
+    assert len(list((cluster / "feedback").rglob("*.html"))) == COUNT
+
+
+def test_a_submission_that_keeps_killing_workers_is_an_error_and_the_rest_are_graded(submissions, tmp_path):
+    import cloudpickle
+
+    from autograder import cluster, submissions as collect_module
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    found, _ = collect_module.collect(submissions, tmp_path / "staged", [ASSIGNMENT])
+    doomed = found[1].student_id
+    results, crashes = {}, {}
+
+    class Bar:
+        def update(self, count):
+            pass
+
+    def crashed(index, message):
+        crashes[index] = message
+        return {"crashed": message}
+
+    settings = cluster.worker.Settings(course_db="", solutions="", config_file="")
+    (tmp_path / "gradebook.db").write_bytes(b"")
+    cluster.run("local:2", settings, tmp_path / "gradebook.db", found, False,
+                on_result=results.__setitem__, on_crash=crashed, bar=Bar(), task=exit_for_one_student(doomed))
+    assert sorted(results) == list(range(len(found)))
+    assert list(crashes) == [1]
+    assert "stopped every grading worker it ran on" in crashes[1]
+    assert results[1] == {"crashed": crashes[1]}
+    assert all(results[i]["student_id"] == found[i].student_id for i in results if i != 1)
+
+
+def exit_for_one_student(doomed):
+    def task(plugin_name, student_id, assignment, notebook_bytes, feedback):
+        if student_id == doomed:
+            os._exit(1)  # as a worker killed by the machine's out-of-memory killer
+        return {"student_id": student_id, "assignment": assignment, "bytes": len(notebook_bytes)}
+    return task
+
+
+def test_an_unknown_cluster_address_is_an_error_that_says_how_to_start_one(submissions, tmp_path, monkeypatch):
+    run = conv_course("grade", submissions, "--out", tmp_path / "out", "--course", tmp_path / "course",
+                      "--cluster", "local:none", "--quiet")
+    assert run.returncode == 1
+    assert "--cluster local:N needs a number of workers" in run.stderr
+
+    from autograder import cluster
+
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", "1s")
+    with pytest.raises(cluster.ClusterError, match="no Dask scheduler answered at tcp://127.0.0.1:9") as error:
+        cluster.connect("tcp://127.0.0.1:9")
+    assert "dask worker tcp://127.0.0.1:9 --nthreads 1" in str(error.value)
+
+
+def test_a_worker_with_another_version_of_the_course_is_refused():
+    from autograder import cluster
+
+    assert cluster.check_worker(cluster.course_fingerprints([ASSIGNMENT])) == ""
+    why = cluster.check_worker({ASSIGNMENT: "0" * 64})
+    assert "differs from the client's" in why and ASSIGNMENT in why
