@@ -169,13 +169,12 @@ class GradingPlugin(WorkerPlugin):
             os.chmod(self.folder, 0o755)
             gradebook = self.folder / "gradebook.db"
             gradebook.write_bytes(self.gradebook_bytes)
+            from .grade import CONFIG_FILE, SOLUTIONS, quiet_warnings
+
             # This machine's own installation of the course (check_worker made
             # sure its notebooks are the client's).
-            settings = replace(self.settings, course_db=str(gradebook), solutions=str(release.SOLUTIONS),
-                               config_file=str(release.REPO / "autograder" / "nbgrader_config.py"),
-                               work_root=str(self.folder))
-            from .grade import quiet_warnings
-
+            settings = replace(self.settings, course_db=str(gradebook), solutions=str(SOLUTIONS),
+                               config_file=str(CONFIG_FILE), work_root=str(self.folder))
             quiet_warnings()
             self.grader = worker.Worker(settings, number)
         return self.grader
