@@ -187,7 +187,7 @@ def grade(submissions_dir, out, options=Options(), course=None):
                 row = store_outcome(course, gradebook, submission, outcome, kinds[submission.assignment])
                 rows.append(row)
                 # An earlier page must not pass for this result's, should the run stop before its page is made.
-                (feedback_root / row.student_id / f"{row.assignment}.html").unlink(missing_ok=True)
+                feedback_page(feedback_root, row.student_id, row.assignment).unlink(missing_ok=True)
                 progress.add(row.student_id, row.assignment, digest, outcome["status"], outcome["message"],
                              {grade_id: message for grade_id, _, _, message in row.tests or []})
                 return row
@@ -241,16 +241,12 @@ def grade_on_cluster(options, settings, course, to_grade, recorded, crash, feedb
 
     def on_result(index, outcome):
         row = recorded(index, outcome)
-        if options.feedback:
-            target = feedback_root / row.student_id / f"{row.assignment}.html"
-            if outcome.get("feedback_page"):
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(outcome["feedback_page"], encoding="utf-8")
-            elif outcome.get("notebook"):  # nbgrader could not make the page
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(results.problem_page(row), encoding="utf-8")
-            else:
-                feedback_call(course, row, False, feedback_root)
+        if options.feedback and outcome.get("feedback_page"):
+            target = feedback_page(feedback_root, row.student_id, row.assignment)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(outcome["feedback_page"], encoding="utf-8")
+        elif options.feedback:  # it did not run, or nbgrader could not make its page
+            feedback_call(course, row, False, feedback_root)
 
     bar = progress_bar(len(to_grade), "grading", options.progress)
     try:
@@ -272,7 +268,7 @@ def resumed_row(gradebook, progress, submission, digest, kinds, options, feedbac
     entry = progress.finished(submission.student_id, submission.assignment, digest)
     if entry is None:
         return None
-    if options.feedback and not (feedback_root / submission.student_id / f"{submission.assignment}.html").exists():
+    if options.feedback and not feedback_page(feedback_root, submission.student_id, submission.assignment).exists():
         return None
     try:
         return results.read_row(gradebook, submission.student_id, submission.assignment, entry["status"],
@@ -489,12 +485,17 @@ def quiet_warnings():
     warnings.filterwarnings("ignore", category=MissingIDFieldWarning)
 
 
+def feedback_page(feedback_root, student, assignment):
+    """Where OUT/feedback/<student>/<assignment>.html is."""
+    return feedback_root / student / f"{assignment}.html"
+
+
 def feedback_call(course, row, ran, feedback_root):
     """The worker call that makes OUT/feedback/<student>/<assignment>.html
     with nbgrader's generate_feedback when the notebook ran (the page says
     what went wrong if nbgrader cannot make it); otherwise that page is
     written here and None returned."""
-    target = feedback_root / row.student_id / f"{row.assignment}.html"
+    target = feedback_page(feedback_root, row.student_id, row.assignment)
     if ran:
         return (worker.feedback_task, (course.nbgrader_paths(), row.student_id, row.assignment, str(target),
                                        results.problem_page(row)))

@@ -9,7 +9,7 @@ The next `conv-course grade` into the same OUT skips a submission whose line
 is there with the same fingerprint: the same notebook bytes, the same
 assignment source (hidden tests included) and the same grading options. A
 changed submission, a changed test or a new --timeout is graded again;
-`--force` grades everything again.
+`--force` grades again everything of the assignments being graded.
 """
 
 from __future__ import annotations
