@@ -6,8 +6,9 @@ the failure, numpy monkeypatched, ...). This module therefore checks every
 graded function a second time:
 
     cases_for   the grader chooses inputs (seeded by the submission) and
-                computes the expected answers with conv_lib, here, in the
-                trusted process;
+                computes the expected answers, here, in the trusted process:
+                each graded function's Exercise (conv_lib.diagnose.EXERCISES,
+                one module per notebook) says how;
     prepare     writes the notebook's code cells, the inputs and the harness
                 (integrity_harness.py) into a work folder;
     run         (the caller's) runs the harness in a sandbox: it executes the
@@ -19,14 +20,15 @@ graded function a second time:
 
 A test cell that nbgrader passed but judge fails marks the submission as
 tampered (the caller decides that). Hence the rule for the cases: never
-stricter than the nbgrader checks (conv_lib.diagnose). The inputs are
-integer-valued float64 arrays with small biases, as there; the functions are
-called the way those checks call them (padding, stride and a pool's size by
-keyword, the rest by position); a depth mismatch is the same kind (the input
-deeper than the filters); an expected ValueError accepts any subclass of it, as
-diagnose's isinstance does: the harness records the names of the error's
-classes ("kinds"), and the case passes if "ValueError" is among them; and a
-table's extra rows that count nothing are left out, as check_vgg16_table does.
+stricter than the nbgrader checks (conv_lib.diagnose); tests/test_exercises.py
+holds both checks to it. The inputs are integer-valued float64 arrays with
+small biases, as there; the functions are called the way those checks call
+them (padding, stride and a pool's size by keyword, the rest by position); a
+depth mismatch is the same kind (the input deeper than the filters); an
+expected ValueError accepts any subclass of it, as diagnose's isinstance does:
+the harness records the names of the error's classes ("kinds"), and the case
+passes if "ValueError" is among them; and a table's extra rows that count
+nothing are left out, as check_vgg16_table does.
 
 Arguments are plain data: arrays (sent in inputs.npz), JSON numbers, bools,
 None and strings, and tuples and lists of these (a layer spec such as
@@ -70,10 +72,15 @@ from pathlib import Path
 
 import numpy as np
 
-import conv_lib
-import conv_lib.models
 from autograder.feedback import is_autograder_test_cell
-from conv_lib.diagnose import HE_FLAT_KURTOSIS, HE_LARGE_SIZES, HE_MEAN_STANDARD_ERRORS, HE_STD_TOLERANCE
+from conv_lib.diagnose import (
+    EXERCISES,
+    HE_FLAT_KURTOSIS,
+    HE_MEAN_STANDARD_ERRORS,
+    HE_STD_TOLERANCE,
+    exercises_of,
+)
+from conv_lib.diagnose.exercise import EXPECTED_ERROR, DiffersFrom, Draws, Rng, SameAs
 
 HARNESS = Path(__file__).with_name("integrity_harness.py")
 DEFAULT_CELL_SECONDS = 30
@@ -84,28 +91,13 @@ MAX_RESULT_BYTES = 64 * 2**20
 MAX_ERROR_BYTES = 64 * 2**10
 MAX_HEADER_BYTES = 10_000
 RTOL, ATOL = 1e-6, 1e-9
-EXPECTED_ERROR = "ValueError"
 NUMBER_KINDS, TEXT_KINDS = "biufc", "US"  # numpy dtype kinds; text arrays are saved without pickle too
 NOT_NUMBERS = "returned something that is not an array of numbers"
 INT64_MAX = np.iinfo(np.int64).max
 ERROR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,59}")
 
 #: Each graded function's grade_id -> the grade_id of its nbgrader test cell.
-TEST_CELL = {
-    "conv_output_size": "conv_output_size_tests",
-    "corr2d": "corr2d_tests",
-    "conv2d_multi_in": "conv2d_multi_in_tests",
-    "conv2d_multi_out": "conv2d_multi_out_tests",
-    "conv_layer_params": "conv_layer_params_tests",
-    "conv2d": "conv2d_tests",
-    "max_pool2d": "max_pool2d_tests",
-    "stack_shapes": "stack_shapes_tests",
-    "receptive_field": "receptive_field_tests",
-    "vgg16_table": "vgg16_table_tests",
-    "vgg_block": "vgg_block_tests",
-    "conv2d_backward": "conv2d_backward_tests",
-    "he_init": "he_init_tests",
-}
+TEST_CELL = {exercise.name: exercise.test_cell for exercise in EXERCISES}
 
 #: Case.result -> what the instructor is told when the harness could not turn
 #: the function's return value into that kind of array (integrity_harness.convert_result):
@@ -113,7 +105,7 @@ TEST_CELL = {
 #:   shapes  a list of (C, H, W) shapes -> int64 (layers, 3);
 #:   table   a list of layer rows (dicts or objects with name, output_shape,
 #:           params, macs) -> int64 (rows, 5), one row [params, macs, C or n, H, W]
-#:           (see table_row) per row named in Case.row_names or counting params or macs;
+#:           (see conv_lib.diagnose.vgg16.table_row) per row named in Case.row_names or counting params or macs;
 #:   arrays  a tuple (or list) of exactly len(Case.part_names) arrays of numbers, each
 #:           np.asarray, saved as out/<i>.part<k>.npy ("{parts}" in its message: their names).
 RESULT_KINDS = {
@@ -133,70 +125,6 @@ WRONG_ROW = {
               "one shape per layer, as expected)",
     "table": "returned wrong {column} in the row for {name} (the rows are as many as expected)",
 }
-#: The kinds of conv_lib.models' layers that a table has a row for (ReLU and flatten rows may be added).
-TABLE_KINDS = ("conv", "pool", "linear")
-
-
-@dataclass(frozen=True)
-class Case:
-    """One call of a graded function.
-
-    grade_id: the function's solution cell (a key of TEST_CELL); function: its name.
-    args, kwargs: each an np.ndarray, int, float, bool, None or str, or a tuple
-        or list of these (nested: a list of layer specs, a list of arrays).
-    expected: an np.ndarray (int64 for "shapes" and "table" results: compared
-        exactly), an int, the string "ValueError" (the call must raise it), a tuple
-        of np.ndarrays (an "arrays" result, one per part), or for a random result a
-        Draws, SameAs or DiffersFrom.
-    result: a key of RESULT_KINDS: how the harness turns the returned value into an array.
-    row_names: for a "table" result, the names of the rows compared (conv1_1, ...,
-        fc8), in order; the harness leaves out any other row that counts nothing
-        (0 params and 0 macs), as diagnose.check_vgg16_table ignores it.
-    part_names: for an "arrays" result, the name of each part, in order (dx, dw, db).
-    label: a name by which a SameAs or DiffersFrom of the same function refers to this case.
-    """
-
-    grade_id: str
-    function: str
-    args: tuple
-    kwargs: dict
-    expected: object
-    result: str = "array"
-    row_names: tuple = ()
-    part_names: tuple = ()
-    label: str = ""
-
-
-@dataclass(frozen=True)
-class Rng:
-    """A case argument: a fresh numpy Generator, np.random.default_rng(seed), made by the harness for each call."""
-
-    seed: int
-
-
-@dataclass(frozen=True)
-class Draws:
-    """The expected of a random result: an array of real numbers of exactly this shape, finite,
-    and not all equal. With std (a large draw), also as diagnose.check_he_init wants it: the
-    standard deviation within HE_STD_TOLERANCE of std, the mean within HE_MEAN_STANDARD_ERRORS
-    standard errors of 0, and a kurtosis of at least HE_FLAT_KURTOSIS (normal, not uniform)."""
-
-    shape: tuple
-    std: float | None = None
-
-
-@dataclass(frozen=True)
-class SameAs:
-    """The expected of a random result: exactly the array of the case labelled `label` (same function)."""
-
-    label: str
-
-
-@dataclass(frozen=True)
-class DiffersFrom:
-    """The expected of a random result: any array but the one of the case labelled `label` (same function)."""
-
-    label: str
 
 
 @dataclass(frozen=True)
@@ -208,7 +136,7 @@ class CheckResult:
 
 
 # --------------------------------------------------------------------------
-# Cases: inputs chosen and answers computed here
+# Cases: inputs chosen here, by each exercise's independent_cases
 # --------------------------------------------------------------------------
 
 
@@ -218,338 +146,13 @@ def rng_for(seed_text):
     return np.random.default_rng(int.from_bytes(digest, "big"))
 
 
-def grid(rng, *shape):
-    """float64 array of the given shape with whole values in -3..3, like the nbgrader checks' inputs."""
-    return rng.integers(-3, 4, size=shape).astype(np.float64)
-
-
-def conv_output_size_cases(rng):
-    """(n, k, padding, stride) combinations; n random where the combination leaves it free."""
-    combos = [(3, 0, 1), (3, 1, 1), (2, 0, 2), (3, 1, 2), (5, 2, 3), (4, 0, 3), (1, 0, 1)]
-    cases = []
-    for k, padding, stride in combos:
-        n = int(rng.integers(max(k - 2 * padding, 1), 30))
-        cases.append(Case("conv_output_size", "conv_output_size", (n, k), {"padding": padding, "stride": stride},
-                          conv_lib.output_size(n, k, padding, stride)))
-    for n, k, padding, stride in [(224, 3, 1, 1), (227, 11, 0, 4)]:  # VGG, AlexNet's first layer
-        cases.append(Case("conv_output_size", "conv_output_size", (n, k), {"padding": padding, "stride": stride},
-                          conv_lib.output_size(n, k, padding, stride)))
-    return cases
-
-
-def corr2d_cases(rng):
-    """x: (H, W), k: (kH, kW); non-square, padding 0..2, stride 1..3 (some not dividing)."""
-    cases = []
-    for H, W, kH, kW, padding, stride in [
-        (5, 7, 3, 2, 0, 1),
-        (6, 5, 2, 3, 1, 1),
-        (7, 8, 3, 3, 1, 2),
-        (8, 6, 2, 4, 2, 3),
-        (9, 9, 4, 3, 0, 2),
-    ]:
-        x, k = grid(rng, H, W), grid(rng, kH, kW)
-        expected = conv_lib.corr2d(conv_lib.pad2d(x, padding), k, stride=stride)
-        cases.append(Case("corr2d", "corr2d", (x, k), {"padding": padding, "stride": stride}, expected))
-    return cases
-
-
-def conv2d_multi_in_cases(rng):
-    """x: (C_in, H, W), w: (C_in, kH, kW), b a number (left at its default once); then a depth mismatch."""
-    cases = []
-    for C_in, H, W, kH, kW, b in [
-        (1, 5, 7, 2, 3, 0.5),
-        (2, 6, 5, 3, 2, -1.5),
-        (3, 7, 8, 3, 3, None),
-        (5, 4, 6, 2, 2, 2.25),
-        (3, 6, 6, 1, 1, -3.0),
-    ]:
-        x, w = grid(rng, C_in, H, W), grid(rng, C_in, kH, kW)
-        bias = 0.0 if b is None else b
-        expected = conv_lib.conv2d_reference(x[None], w[None], np.array([bias]))[0, 0]
-        cases.append(Case("conv2d_multi_in", "conv2d_multi_in", (x, w) if b is None else (x, w, b), {}, expected))
-    depth_mismatch = (grid(rng, 3, 5, 5), grid(rng, 2, 2, 2), 0.0)  # the input deeper than the filter, as diagnose
-    cases.append(Case("conv2d_multi_in", "conv2d_multi_in", depth_mismatch, {}, EXPECTED_ERROR))
-    return cases
-
-
-def conv2d_multi_out_cases(rng):
-    """x: (C_in, H, W), w: (C_out, C_in, kH, kW), b: (C_out,); then a depth mismatch."""
-    cases = []
-    for C_in, C_out, H, W, kH, kW in [
-        (1, 4, 6, 5, 2, 2),
-        (2, 3, 5, 7, 3, 2),
-        (3, 6, 6, 6, 3, 3),
-        (4, 1, 5, 4, 2, 3),
-        (2, 2, 4, 5, 1, 1),
-    ]:
-        x, w = grid(rng, C_in, H, W), grid(rng, C_out, C_in, kH, kW)
-        b = rng.integers(-3, 3, size=C_out) + 0.5
-        expected = conv_lib.conv2d_reference(x[None], w, b)[0]
-        cases.append(Case("conv2d_multi_out", "conv2d_multi_out", (x, w, b), {}, expected))
-    depth_mismatch = (grid(rng, 3, 4, 4), grid(rng, 2, 2, 2, 2), np.zeros(2))
-    cases.append(Case("conv2d_multi_out", "conv2d_multi_out", depth_mismatch, {}, EXPECTED_ERROR))
-    return cases
-
-
-def conv_layer_params_cases(rng):
-    """(c_in, c_out, k): VGG16 layers, a 1x1 layer, and random small layers."""
-    layers = [(3, 64, 3), (64, 128, 3), (512, 512, 3), (64, 32, 1)]
-    layers += [(int(rng.integers(1, 17)), int(rng.integers(1, 65)), int(rng.choice([1, 3, 5, 7]))) for _ in range(2)]
-    return [Case("conv_layer_params", "conv_layer_params", (c_in, c_out, k), {}, c_out * (c_in * k * k + 1))
-            for c_in, c_out, k in layers]
-
-
-# --- 04_conv_pool_stack: a convolution layer, pooling, and stacks of layers --------------
-
-
-def conv2d_cases(rng):
-    """x: (N, C_in, H, W), w: (C_out, C_in, kH, kW), b: (C_out,); batches, non-square,
-    stride 1..3, padding 0..2, both always passed (as diagnose.check_conv2d does); then a depth mismatch."""
-    cases = []
-    for N, C_in, C_out, H, W, kH, kW, stride, padding in [
-        (1, 1, 2, 5, 7, 3, 2, 1, 0),
-        (2, 3, 4, 6, 5, 3, 3, 1, 1),
-        (3, 2, 1, 7, 6, 2, 3, 2, 0),
-        (2, 4, 5, 5, 6, 3, 3, 2, 2),
-        (1, 2, 3, 8, 7, 4, 3, 3, 1),
-        (1, 1, 5, 4, 5, 1, 1, 1, 2),
-    ]:
-        x, w = grid(rng, N, C_in, H, W), grid(rng, C_out, C_in, kH, kW)
-        b = rng.integers(-3, 3, size=C_out) + 0.5
-        expected = conv_lib.conv2d_reference(x, w, b, stride=stride, padding=padding)
-        cases.append(Case("conv2d", "conv2d", (x, w, b), {"stride": stride, "padding": padding}, expected))
-    depth_mismatch = (grid(rng, 1, 3, 4, 4), grid(rng, 2, 2, 2, 2), np.zeros(2))  # the input deeper, as diagnose
-    cases.append(Case("conv2d", "conv2d", depth_mismatch, {}, EXPECTED_ERROR))
-    return cases
-
-
-def max_pool2d_cases(rng):
-    """x: (N, C, H, W); the defaults (size 2, stride 2), size 3 stride 2, size 2 stride 1,
-    odd sizes (the last row and column left over), and only negative values."""
-    cases = []
-    for N, C, H, W, window, negative in [
-        (1, 1, 4, 6, None, False),
-        (2, 3, 7, 7, (3, 2), False),
-        (1, 2, 5, 6, (2, 1), False),
-        (2, 2, 5, 7, (2, 2), False),
-        (2, 3, 6, 5, (2, 2), True),
-    ]:
-        x = rng.integers(-9, 0, size=(N, C, H, W)).astype(np.float64) if negative else grid(rng, N, C, H, W)
-        size, stride = window or (2, 2)
-        kwargs = {} if window is None else {"size": size, "stride": stride}
-        cases.append(Case("max_pool2d", "max_pool2d", (x,), kwargs, conv_lib.max_pool2d_reference(x, size, stride)))
-    return cases
-
-
-def random_stack(rng, input_shape, count):
-    """`count` layer specs (conv, pool, relu) that fit an input of input_shape (C, H, W)."""
-    layers, shape = [], tuple(input_shape)
-    while len(layers) < count:
-        kind = rng.choice(["conv", "conv", "pool", "relu"])
-        if kind == "conv":
-            k = int(rng.choice([1, 3, 5]))
-            layer = ("conv", int(rng.integers(1, 65)), k, int(rng.integers(1, 3)), int(rng.integers(0, k // 2 + 1)))
-        elif kind == "pool":
-            layer = ("pool", int(rng.integers(2, 4)), int(rng.integers(1, 3)))
-        else:
-            layer = ("relu",)
-        try:
-            shape = conv_lib.models.layer_output_shape(layer, shape)
-        except ValueError:  # the window no longer fits
-            continue
-        layers.append(layer)
-    return layers
-
-
-def stack_shapes_expected(input_shape, layers):
-    """int64 (len(layers), 3): the (C, H, W) after each layer, by conv_lib.models.layer_output_shape."""
-    shapes, shape = [], tuple(input_shape)
-    for position, layer in enumerate(layers):
-        shape = conv_lib.models.layer_output_shape(layer, shape, position)
-        shapes.append(shape)
-    return np.array(shapes, dtype=np.int64).reshape(len(layers), 3)
-
-
-def stack_shapes_cases(rng):
-    """(input_shape, layers): a VGG block, strided and unpadded layers on a non-square
-    input, AlexNet's first layers, odd sizes that pooling floors, and a random stack."""
-    c1, c2 = int(rng.integers(4, 65)), int(rng.integers(4, 65))
-    side = 2 * int(rng.integers(4, 17))
-    stacks = [
-        ((3, side, side), [("conv", c1, 3, 1, 1), ("relu",), ("conv", c1, 3, 1, 1), ("relu",), ("pool", 2, 2)]),
-        ((1, 28, 20), [("conv", c1, 5, 1, 0), ("relu",), ("pool", 2, 2), ("conv", c2, 3, 2, 1), ("pool", 3, 2)]),
-        ((3, 227, 227), [("conv", 96, 11, 4, 0), ("relu",), ("pool", 3, 2), ("conv", 256, 5, 1, 2), ("relu",),
-                         ("pool", 3, 2)]),
-        ((2, 15, 9), [("pool", 2, 2), ("conv", c2, 3, 1, 0), ("pool", 2, 1)]),
-    ]
-    random_input = (int(rng.integers(1, 5)), int(rng.integers(16, 40)), int(rng.integers(16, 40)))
-    stacks.append((random_input, random_stack(rng, random_input, int(rng.integers(3, 7)))))
-    return [Case("stack_shapes", "stack_shapes", (shape, layers), {}, stack_shapes_expected(shape, layers),
-                 result="shapes") for shape, layers in stacks]
-
-
-def receptive_field(layers):
-    """How many input pixels along one axis one output pixel of the stack depends on.
-
-    r, the field, starts at 1 and j, the jump (input pixels between two
-    neighbouring outputs of the layer so far), at 1. A conv ("conv", c_out, k,
-    stride, padding) or a pool ("pool", k, stride) widens the field by k - 1 of
-    its inputs, that is (k - 1) * j input pixels, then multiplies the jump by
-    its stride; any other layer (relu) changes neither. Padding moves the field, not its size.
-
-    layers: layer specs. Returns an int (VGG16's 13 convolutions and 5 pools: 212).
-    """
-    field, jump = 1, 1
-    for layer in layers:
-        if layer[0] == "conv":
-            _, _, k, stride, _ = layer
-        elif layer[0] == "pool":
-            _, k, stride = layer
-        else:
-            continue
-        field += (k - 1) * jump
-        jump *= stride
-    return field
-
-
-def vgg16_convolutional_part():
-    """VGG16's layer specs up to (without) flatten: 13 conv + ReLU, 5 pools."""
-    layers = conv_lib.models.vgg16()
-    return layers[: layers.index(("flatten",))]
-
-
-def receptive_field_cases(rng):
-    """(layers,): one, two and three 3x3 convolutions, two and a pool, AlexNet's
-    first layers, VGG16's convolutional part, and a random stack."""
-    conv3 = [("conv", 8, 3, 1, 1), ("relu",)]
-    stacks = [
-        conv3,
-        conv3 * 2,
-        conv3 * 3,
-        conv3 * 2 + [("pool", 2, 2)],
-        [("conv", 96, 11, 4, 0), ("relu",), ("pool", 3, 2), ("conv", 256, 5, 1, 2), ("relu",), ("pool", 3, 2)],
-        vgg16_convolutional_part(),
-        random_stack(rng, (3, 64, 64), int(rng.integers(4, 9))),
-    ]
-    return [Case("receptive_field", "receptive_field", (layers,), {}, receptive_field(layers)) for layers in stacks]
-
-
-# --- 05_vgg16: VGG16's table, and one VGG block --------------------------------------------
-
-
-def table_row(output_shape, params, macs):
-    """[params, macs, C, H, W] of one layer; a flat output shape (n,) is written [params, macs, n, 1, 1]."""
-    return [params, macs, *output_shape, *[1] * (3 - len(output_shape))]
-
-
-def vgg16_table_case(args, input_shape):
-    """The case vgg16_table(*args) on input_shape: a table_row per conv, pool and fully
-    connected layer of conv_lib.models.summary(vgg16(), input_shape), int64 (21, 5)
-    since params and macs exceed int32; its row_names are those layers' names."""
-    rows = [row for row in conv_lib.models.summary(conv_lib.models.vgg16(), input_shape) if row.kind in TABLE_KINDS]
-    expected = np.array([table_row(row.output_shape, row.params, row.macs) for row in rows], dtype=np.int64)
-    return Case("vgg16_table", "vgg16_table", args, {}, expected, result="table",
-                row_names=tuple(row.name for row in rows))
-
-
-def vgg16_table_cases(rng):
-    """(): the default input (3, 224, 224); (input_shape,): another image size among
-    those of diagnose.check_vgg16_table's hidden check (passed by position, as there)."""
-    other = [(3, 32, 32), (3, 64, 64), (1, 64, 96), (3, 96, 96), (3, 100, 120)][int(rng.integers(5))]
-    return [vgg16_table_case((), (3, 224, 224)), vgg16_table_case((other,), other)]
-
-
-def vgg_block_expected(x, weights, biases):
-    """(N, C_last, H // 2, W // 2): [3x3 conv with padding 1, ReLU] per (w, b), then a 2x2 max pool with stride 2."""
-    for w, b in zip(weights, biases):
-        x = conv_lib.relu(conv_lib.conv2d_reference(x, w, b, padding=1))
-    return conv_lib.max_pool2d_reference(x, 2, 2)
-
-
-def vgg_block_cases(rng):
-    """(x, weights, biases): x (N, C, H, W); weights a list of (C_out_i, C_in_i, 3, 3),
-    biases a list of (C_out_i,); one, two and three convolutions, odd sizes too."""
-    cases = []
-    for N, channels, H, W in [
-        (1, (1, 2), 4, 4),
-        (2, (3, 2, 3), 6, 5),
-        (1, (2, 3, 1, 2), 8, 7),
-        (2, (3, 3), 5, 8),
-    ]:
-        x = grid(rng, N, channels[0], H, W)
-        weights = [grid(rng, c_out, c_in, 3, 3) for c_in, c_out in zip(channels, channels[1:])]
-        biases = [rng.integers(-3, 3, size=c_out) + 0.5 for c_out in channels[1:]]
-        cases.append(Case("vgg_block", "vgg_block", (x, weights, biases), {}, vgg_block_expected(x, weights, biases)))
-    return cases
-
-
-# --- 06_learning_filters: a convolution's gradients, and He's initialisation ---------------
-
-GRADIENTS = ("dx", "dw", "db")
-
-
-def conv2d_backward_cases(rng):
-    """(dout, x, w, b) with stride and padding by keyword, as diagnose.check_conv2d_backward calls it:
-    dout (N, C_out, Ho, Wo), x (N, C_in, H, W), w (C_out, C_in, kH, kW), b (C_out,); batches of one
-    and two, square and non-square channel counts and kernels, stride 1 and 2 (rows and columns
-    that no window reaches too), padding 0 and 1. Expected: (dx, dw, db) by conv_lib's
-    conv2d_backward_reference."""
-    from conv_lib.backward import conv2d_backward_reference
-
-    cases = []
-    for N, C_in, C_out, H, W, kH, kW, stride, padding in [
-        (1, 1, 2, 4, 5, 2, 2, 1, 0),
-        (2, 2, 3, 5, 4, 3, 3, 1, 1),
-        (2, 3, 3, 6, 5, 3, 2, 2, 1),
-        (1, 3, 2, 6, 6, 1, 1, 2, 0),
-        (2, 2, 2, 5, 6, 2, 3, 2, 1),
-        (2, 3, 1, 3, 4, 3, 3, 1, 1),
-    ]:
-        x, w = grid(rng, N, C_in, H, W), grid(rng, C_out, C_in, kH, kW)
-        b = rng.integers(-3, 3, size=C_out) + 0.5
-        Ho, Wo = conv_lib.output_size(H, kH, padding, stride), conv_lib.output_size(W, kW, padding, stride)
-        dout = grid(rng, N, C_out, Ho, Wo)
-        expected = tuple(conv2d_backward_reference(dout, x, w, stride=stride, padding=padding))
-        cases.append(Case("conv2d_backward", "conv2d_backward", (dout, x, w, b), {"stride": stride, "padding": padding},
-                          expected, result="arrays", part_names=GRADIENTS))
-    return cases
-
-
-def he_init_cases(rng):
-    """he_init(c_out, c_in, k, Rng(seed)): the shape on two small layers (one with k = 1); the same
-    seed again must give the same weights and another seed other ones; and one of diagnose's large
-    layers (over 30,000 weights) must have He's statistics."""
-    seeds = [int(seed) for seed in rng.choice(2**62, size=4, replace=False)]
-    small = (int(rng.integers(2, 9)), int(rng.integers(1, 7)), int(rng.choice([2, 3, 5])))
-    one_by_one = (int(rng.integers(2, 9)), int(rng.integers(2, 9)), 1)
-    c_out, c_in, k = HE_LARGE_SIZES[int(rng.integers(len(HE_LARGE_SIZES)))]
-
-    def case(size, seed, expected, label=""):
-        return Case("he_init", "he_init", (*size, Rng(seed)), {}, expected, label=label)
-
-    return [
-        case(small, seeds[0], Draws((small[0], small[1], small[2], small[2])), label="first"),
-        case(small, seeds[0], SameAs("first")),
-        case(small, seeds[1], DiffersFrom("first")),
-        case(one_by_one, seeds[2], Draws((*one_by_one[:2], 1, 1))),
-        case((c_out, c_in, k), seeds[3], Draws((c_out, c_in, k, k), std=math.sqrt(2 / (c_in * k * k)))),
-    ]
-
-
-CASE_BUILDERS = {
-    "01_single_channel": (conv_output_size_cases, corr2d_cases),
-    "02_multi_channel": (conv2d_multi_in_cases,),
-    "03_many_filters": (conv2d_multi_out_cases, conv_layer_params_cases),
-    "04_conv_pool_stack": (conv2d_cases, max_pool2d_cases, stack_shapes_cases, receptive_field_cases),
-    "05_vgg16": (vgg16_table_cases, vgg_block_cases),
-    "06_learning_filters": (conv2d_backward_cases, he_init_cases),
-}
-
-
 def cases_for(assignment, seed_text):
-    """The cases of an assignment, the same for the same seed_text; [] for an assignment without checks."""
+    """The cases of an assignment, the same for the same seed_text; [] for an assignment without checks.
+
+    One numpy Generator, seeded by seed_text, makes every exercise's cases in turn (exercises_of's order).
+    """
     rng = rng_for(seed_text)
-    return [case for build in CASE_BUILDERS.get(assignment, ()) for case in build(rng)]
+    return [case for exercise in exercises_of(assignment) for case in exercise.independent_cases(rng)]
 
 
 # --------------------------------------------------------------------------

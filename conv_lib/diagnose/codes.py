@@ -1,0 +1,81 @@
+"""The misconception codes, and the error that carries them.
+
+CODES maps each code to the sentence it stands for; the notebooks' messages
+start with codes in square brackets ("[no-channel-sum] ..."), and the grader's
+CSVs, feedback and summaries count them. Misconception is the AssertionError a
+check raises for a wrong answer.
+"""
+
+CODES = {
+    "no-channel-sum": "one map per input channel instead of their sum",
+    "mean-not-sum": "the channel responses are averaged instead of summed",
+    "channel-pairing": "filter channels meet the wrong input channels",
+    "one-channel-only": "only one input channel is used",
+    "missing-bias": "the bias is left out",
+    "bias-per-channel": "the bias is added once per input channel instead of once per map",
+    "flipped-kernel": "the kernel is flipped (true convolution) instead of cross-correlation",
+    "output-size": "the output size (padding, stride or the +1) is wrong",
+    "per-filter-per-channel": "C_out * C_in maps instead of C_out",
+    "filters-summed": "the filters are summed instead of the channels",
+    "filter-depth": "a filter is counted as one k x k slice instead of C_in of them",
+    "filter-count": "the parameters of one filter instead of all C_out filters",
+    "depth-check": "a filter whose depth differs from the input's channel count is not refused",
+    "reference-call": "a ready-made convolution is called instead of implementing the rule",
+    "no-return": "the function returns None",
+    "not-an-array": "the answer is not an array of numbers",
+    "raises": "the function raises an error",
+    "wrong-values": "wrong numbers that match no known misconception",
+    # Notebook 04: conv2d on a batch, max_pool2d, stack_shapes, receptive_field
+    "batch-mixed": "the images of a batch are mixed, dropped or summed instead of each getting its own result",
+    "pool-mixes-channels": "pooling mixes the channels instead of working on each channel on its own",
+    "avg-not-max": "each window is averaged instead of keeping its maximum",
+    "conv-keeps-channels": "a conv layer keeps its input's channel count instead of giving one map per filter",
+    "relu-changes-shape": "a ReLU changes the shape, though it works number by number",
+    "one-per-layer": "not exactly one shape per layer (the input not included)",
+    "not-a-shape-list": "the answer is not a list of (C, H, W) shapes",
+    "stride-ignored": "the strides of earlier layers are ignored: each layer adds (k - 1) times the jump",
+    "kernels-multiplied": "the kernel sizes are multiplied instead of each layer adding (k - 1) times the jump",
+    "padding-counted": "padding is counted in the receptive field",
+    "stride-too-early": "a layer's own stride multiplies the jump before its own window is added",
+    "pool-ignored": "pooling layers are left out of the receptive field",
+    "off-by-one": "the receptive field is off by one: it starts at one pixel and a window of k adds k - 1",
+    # Notebook 05: vgg16_table and vgg_block
+    "fc-input-size": "the first fully connected layer's input is not the flattened C*H*W of the last pool",
+    "pool-has-params": "a pooling layer is given parameters or multiply-accumulates",
+    "macs-wrong": "multiply-accumulates are not one per weight per output number",
+    "input-shape-ignored": "the input_shape argument is ignored",
+    "not-a-table": "the answer is not a list of rows with name, output_shape, params and macs",
+    "relu-missing": "a ReLU is missing after a convolution",
+    "pool-missing": "the max pool at the end of the block is missing",
+    "padding-missing": "the convolutions are not padded (padding one keeps the height and the width)",
+    "relu-before-bias": "the ReLU is applied before the bias is added",
+    "block-incomplete": "only the first convolution of the block is applied",
+    # Notebook 06: conv2d_backward and he_init
+    "not-a-tuple": "the answer is not the three gradients (dx, dw, db), in this order",
+    "db-not-summed": "db is not the sum of dout over the whole batch and every position",
+    "dw-channel-mixup": "dw[f, c] pairs the wrong map of dout with the wrong channel of x",
+    "dw-batch-not-summed": "dw does not add the parts of all the images of the batch",
+    "dx-not-flipped": "dx correlates dout with w instead of the full convolution (the kernel turned around)",
+    "dx-channel-sum": "dx[n, c] does not add the parts of all the filters",
+    "wrong-shape": "the weights do not have the shape (c_out, c_in, k, k)",
+    "rng-ignored": "the draws do not come from the generator rng that is passed in",
+    "fan-in-wrong": "the fan-in is not c_in * k * k, the number of inputs one output number sums over",
+    "variance-not-std": "2 / fan_in is used as the standard deviation: it is the variance, take its square root",
+    "xavier-not-he": "Xavier's (or LeCun's) scale instead of He's sqrt(2 / fan_in)",
+    "uniform-not-normal": "the weights are drawn from a uniform distribution instead of a normal one",
+}
+
+
+class Misconception(AssertionError):
+    """A wrong answer, with the codes of the misconceptions that explain it.
+
+    codes:    tuple of codes from CODES, most important first.
+    expected: the expected answer (array or number), or None in hidden checks.
+    given:    the learner's answer, or None in hidden checks.
+    str(error) starts with the codes in square brackets, then plain sentences.
+    """
+
+    def __init__(self, codes, explanation, expected=None, given=None):
+        self.codes = tuple(codes)
+        self.expected, self.given = expected, given
+        super().__init__(" ".join(f"[{code}]" for code in self.codes) + " " + explanation)

@@ -1,0 +1,162 @@
+"""Calling the learner's function: its answer as numbers, or a Misconception.
+
+Runner calls the function; a crash becomes [raises] with the arguments'
+shapes, a missing return [no-return], an answer that is not numbers
+[not-an-array]. In a hidden check it also watches, with sys.setprofile, for
+calls of ready-made convolutions (scipy's, numpy's, torch's, or conv_lib's
+functions the exercise asks the learner to write) and reports [reference-call].
+"""
+
+import os
+import sys
+from contextlib import contextmanager
+
+import numpy as np
+
+from .codes import Misconception
+
+#: Where ready-made convolutions live. Code from these files called directly
+#: by the learner's function counts as a reference call.
+_LIBRARY_FOLDERS = (
+    os.sep + os.path.join("scipy", "signal") + os.sep,
+    os.sep + os.path.join("scipy", "ndimage") + os.sep,
+    os.sep + "torch" + os.sep,
+)
+_NUMPY_CONVOLUTIONS = {"convolve", "correlate"}
+#: conv_lib's own folder (this package's parent): its functions named in forbidden_library_functions count too.
+_OWN_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _is_ready_made(code, forbidden_library_functions):
+    """Is ``code`` a convolution the learner was asked to write themselves?"""
+    filename = code.co_filename
+    if filename.startswith(_OWN_FOLDER):
+        return code.co_name in forbidden_library_functions
+    if any(folder in filename for folder in _LIBRARY_FOLDERS):
+        return True
+    return "numpy" in filename and filename.endswith("numeric.py") and code.co_name in _NUMPY_CONVOLUTIONS
+
+
+@contextmanager
+def _watch_for_ready_made_calls(forbidden_library_functions):
+    """Record ready-made convolutions called while the block runs (sys.setprofile).
+
+    Yields a list that receives a readable name for each such call. Calls made
+    *inside* a library (one library function calling another) are not counted.
+    """
+    seen = []
+
+    def profile(frame, event, argument):
+        if event == "call" and _is_ready_made(frame.f_code, forbidden_library_functions):
+            caller = frame.f_back.f_code if frame.f_back else None
+            inside_a_library = caller is not None and (
+                caller.co_filename.startswith(_OWN_FOLDER) or _is_ready_made(caller, set())
+            )
+            if not inside_a_library:
+                seen.append(f"{frame.f_globals.get('__name__', '?')}.{frame.f_code.co_name}")
+        elif event == "c_call":  # PyTorch's convolutions are compiled functions
+            name = getattr(argument, "__name__", "")
+            if "torch" in str(getattr(argument, "__module__", "") or "") and "conv" in name:
+                seen.append(f"torch's {name}")
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        yield seen
+    finally:
+        sys.setprofile(previous)
+
+
+class Runner:
+    """Calls the learner's function and turns its answer into numbers or a Misconception.
+
+    forbidden_library_functions: names of conv_lib functions the learner must not
+    call (a hidden check reports them as [reference-call], like scipy's and
+    torch's convolutions); None when any library call is allowed.
+    ready_made: what such a call is, in the message ("convolution", "pooling");
+    instead: the sentence after it, saying what to do instead.
+    numbers_hidden: in a hidden check, a message that would show numbers is
+    replaced by the sentences of its codes (see hidden_words).
+    """
+
+    def __init__(self, function, name, hidden, forbidden_library_functions, hint="",
+                 ready_made="convolution", numbers_hidden=False,
+                 instead="Write the loops yourself: the point of this exercise is the rule, not the library."):
+        self.function, self.name, self.hidden = function, name, hidden
+        self.watch = forbidden_library_functions is not None
+        self.forbidden = forbidden_library_functions or set()
+        self.hint = hint  # added to the message when the learner's function crashes
+        self.ready_made, self.numbers_hidden = ready_made, numbers_hidden
+        self.instead = instead  # what a [reference-call] message asks for instead
+
+    def call(self, *args, **kwargs):
+        if self.hidden and self.watch:
+            with _watch_for_ready_made_calls(self.forbidden) as seen:
+                answer = self._call(args, kwargs)
+            if seen:
+                raise Misconception(
+                    ["reference-call"],
+                    f"{self.name} calls {seen[0]}, a ready-made {self.ready_made}. {self.instead}",
+                )
+            return answer
+        return self._call(args, kwargs)
+
+    def _call(self, args, kwargs):
+        try:
+            return self.function(*args, **kwargs)
+        except NotImplementedError:
+            raise
+        except Misconception:
+            raise
+        except Exception as error:
+            shown = ", ".join(_describe(a, self.hidden) for a in args)
+            raise Misconception(
+                ["raises"],
+                f"{self.name}({shown}) raised {type(error).__name__}: {error}{self.hint}",
+            ) from error
+
+    def array(self, *args, **kwargs):
+        """Call, then return the answer as a float64 array."""
+        answer = self.call(*args, **kwargs)
+        if answer is None:
+            raise Misconception(["no-return"], f"{self.name} returned None: did you forget `return`?")
+        try:
+            array = np.array(answer, dtype=float)
+        except (TypeError, ValueError):
+            raise Misconception(
+                ["not-an-array"],
+                f"{self.name} must return a numpy array of numbers, got {type(answer).__name__}",
+            ) from None
+        return array
+
+
+def _describe(value, hidden=False):
+    """An argument as a crash message shows it: arrays by their shape; in a hidden check, nothing else."""
+    if isinstance(value, np.ndarray):
+        return f"array of shape {value.shape}"
+    if isinstance(value, np.random.Generator):
+        return "rng"
+    if isinstance(value, (list, tuple)) and any(isinstance(item, np.ndarray) for item in value):
+        inner = ", ".join(_describe(item, hidden) for item in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+    return "..." if hidden else repr(value)
+
+
+ALL_CONVOLUTIONS = {"corr2d", "conv2d_multi_in", "conv2d", "conv2d_reference", "conv2d_fast"}
+
+
+def whole_or_number(runner, answer, kind):
+    """The learner's answer if it is a real number; otherwise a Misconception saying so."""
+    if answer is None:
+        raise Misconception(["no-return"], f"{runner.name} returned None: did you forget `return`?")
+    if isinstance(answer, bool) or not isinstance(answer, (int, float, np.integer, np.floating)):
+        raise Misconception(["not-an-array"], f"{runner.name} must return one {kind}, got {type(answer).__name__}")
+    return answer
+
+
+def is_number(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def is_whole(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
