@@ -18,14 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.signal import convolve2d, correlate2d
 
-from conv_lib.backward import (
-    conv2d_backward,
-    conv2d_backward_reference,
-    linear_backward,
-    max_pool2d_backward,
-    max_pool2d_backward_reference,
-    relu_backward,
-)
+from conv_lib.backward import (conv2d_backward, conv2d_backward_reference, linear_backward, max_pool2d_backward,
+                               max_pool2d_backward_reference, relu_backward)
 from conv_lib.gradcheck import gradcheck, numerical_gradient, relative_errors
 from conv_lib.ops import conv2d_reference, max_pool2d, max_pool2d_reference, relu
 

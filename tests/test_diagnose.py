@@ -13,6 +13,7 @@ import scipy.signal
 import conv_lib
 from conv_lib import diagnose
 from conv_lib.diagnose import Misconception
+from misconception_tools import assert_named_exactly, assert_right_passes, codes_earned, codes_of, listed_codes
 
 # --------------------------------------------------------------------------
 # Notebook 01: corr2d(x, k, padding=0, stride=1) and conv_output_size
@@ -252,37 +253,35 @@ WRONG = [
 ]
 
 
-def codes_of(check, function, **options):
-    """The codes a check reports for ``function``, or None when it passes."""
-    try:
-        check(function, **options)
-    except Misconception as error:
-        assert str(error).startswith(" ".join(f"[{code}]" for code in error.codes) + " ")
-        assert set(error.codes) <= set(diagnose.CODES)
-        return error.codes
-    return None
-
-
 @pytest.mark.parametrize("name", sorted(RIGHT))
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_right_implementation_passes_visible_and_hidden_checks(name, seed):
-    assert codes_of(CHECKS[name], RIGHT[name], seed=seed) is None
-    assert codes_of(CHECKS[name], RIGHT[name], seed=seed + 100, hidden=True) is None
+    assert_right_passes(CHECKS[name], RIGHT[name], seed)
 
 
 @pytest.mark.parametrize(
     "name, wrong, visible_codes, hidden_codes", WRONG, ids=[wrong.__name__ for _, wrong, _, _ in WRONG]
 )
 def test_each_misconception_is_named_by_exactly_its_code(name, wrong, visible_codes, hidden_codes):
-    assert codes_of(CHECKS[name], wrong) == visible_codes
-    assert codes_of(CHECKS[name], wrong, seed=7, hidden=True) == hidden_codes
+    assert_named_exactly(CHECKS[name], wrong, visible_codes, hidden_codes)
 
 
 def test_the_wrong_implementations_here_earn_known_codes():
-    # Notebooks 01-03 only; test_diagnose_stack.py checks that every code of CODES is earned by
-    # some wrong implementation in one of the two files. "raises" and "wrong-values" have their own tests.
-    earned = {code for _, _, visible, hidden in WRONG for code in (visible or ()) + hidden}
-    assert earned <= set(diagnose.CODES)
+    assert codes_earned(WRONG) <= set(diagnose.CODES)
+
+
+def test_every_code_has_a_wrong_implementation_that_earns_it():
+    # Across the course: notebooks 01-03 here, 04 in test_diagnose_stack.py, 05 in
+    # test_diagnose_vgg16.py, 06 in test_diagnose_learning.py. "raises" and "wrong-values" have their own tests.
+    from test_diagnose_learning import WRONG as WRONG_06
+    from test_diagnose_stack import WRONG as WRONG_04
+    from test_diagnose_vgg16 import WRONG as WRONG_05
+
+    assert codes_earned(WRONG + WRONG_04 + WRONG_05 + WRONG_06) | {"raises", "wrong-values"} == set(diagnose.CODES)
+
+
+def test_the_package_docstring_lists_every_code():
+    assert listed_codes() == set(diagnose.CODES)
 
 
 def test_a_still_empty_exercise_fails_with_not_implemented_error():

@@ -51,6 +51,17 @@ from notebook_tools import (
     write_toy_assignment,
 )
 
+#: The end of a corr2d in notebook 01's style: slide the window over x (already padded, or not), stride apart.
+CORR2D_WINDOWS = '''    kH, kW = k.shape
+    Ho = conv_output_size(x.shape[0], kH, 0, stride)
+    Wo = conv_output_size(x.shape[1], kW, 0, stride)
+    out = np.zeros((Ho, Wo))
+    for i in range(Ho):
+        for j in range(Wo):
+            out[i, j] = np.sum(x[i * stride : i * stride + kH, j * stride : j * stride + kW] * k)
+    return out
+'''
+
 # Wrong answers: {assignment: {student_id: {grade_id of a solution cell: its wrong source}}}.
 # Each student answers every other cell correctly, so they must lose exactly the
 # points of the test cells `<grade_id>_tests` of the cells listed here.
@@ -59,30 +70,14 @@ WRONG_SUBMISSIONS = {
         "padding_ignored": {
             "corr2d": '''def corr2d(x, k, padding=0, stride=1):
     # Never pads: the output shrinks even when padding is asked for.
-    kH, kW = k.shape
-    Ho = conv_output_size(x.shape[0], kH, 0, stride)
-    Wo = conv_output_size(x.shape[1], kW, 0, stride)
-    out = np.zeros((Ho, Wo))
-    for i in range(Ho):
-        for j in range(Wo):
-            out[i, j] = np.sum(x[i * stride : i * stride + kH, j * stride : j * stride + kW] * k)
-    return out
-''',
+''' + CORR2D_WINDOWS,
         },
         "flipped_kernel": {
             "corr2d": '''def corr2d(x, k, padding=0, stride=1):
     # Flips the kernel first: true convolution, not the cross-correlation CNNs use.
     k = k[::-1, ::-1]
     x = np.pad(x, padding)
-    kH, kW = k.shape
-    Ho = conv_output_size(x.shape[0], kH, 0, stride)
-    Wo = conv_output_size(x.shape[1], kW, 0, stride)
-    out = np.zeros((Ho, Wo))
-    for i in range(Ho):
-        for j in range(Wo):
-            out[i, j] = np.sum(x[i * stride : i * stride + kH, j * stride : j * stride + kW] * k)
-    return out
-''',
+''' + CORR2D_WINDOWS,
         },
     },
     "02_multi_channel": {
