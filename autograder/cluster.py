@@ -11,7 +11,9 @@ travel with the task and the result (grades, test messages, the autograded
 notebook and the feedback page) travels back, so the workers need no shared
 disk: only the same installation of this course (checked before the run) and
 bubblewrap. The client alone writes the course gradebook and OUT, as in
-local grading (grade.py).
+local grading: grade.py calls this module's `run` as it calls local_pool.py's,
+and `run` writes each page that comes back (or, for a submission that did
+not run or whose page nbgrader could not make, the page saying why).
 
 Each worker process gets, once, a copy of the course gradebook (a Dask worker
 plugin, re-sent to a worker that restarts) and grades one submission at a time.
@@ -36,7 +38,8 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
-from . import release, sandbox, worker
+from . import sandbox, worker
+from .course import CONFIG_FILE, SOLUTIONS, quiet_warnings
 
 LOCAL_PREFIX = "local:"
 RETRIES = 1
@@ -89,7 +92,7 @@ def connect(address):
 
 def course_fingerprints(assignments):
     """{assignment: sha256 of its nbgrader source notebook} in this installation."""
-    return {name: hashlib.sha256((release.SOLUTIONS / name / f"{name}.ipynb").read_bytes()).hexdigest()
+    return {name: hashlib.sha256((SOLUTIONS / name / f"{name}.ipynb").read_bytes()).hexdigest()
             for name in assignments}
 
 
@@ -106,7 +109,7 @@ def check_worker(expected):
     differ = sorted(name for name in expected if found.get(name) != expected[name])
     if differ:
         return (f"its copy of the course differs from the client's ({', '.join(differ)}: "
-                f"a different version of the notebooks in {release.SOLUTIONS})")
+                f"a different version of the notebooks in {SOLUTIONS})")
     return ""
 
 
@@ -169,8 +172,6 @@ class GradingPlugin(WorkerPlugin):
             os.chmod(self.folder, 0o755)
             gradebook = self.folder / "gradebook.db"
             gradebook.write_bytes(self.gradebook_bytes)
-            from .grade import CONFIG_FILE, SOLUTIONS, quiet_warnings
-
             # This machine's own installation of the course (check_worker made
             # sure its notebooks are the client's).
             settings = replace(self.settings, course_db=str(gradebook), solutions=str(SOLUTIONS),
@@ -200,15 +201,19 @@ def grade_on_worker(plugin_name, student_id, assignment, notebook_bytes, feedbac
         return outcome
 
 
-def run(address, settings, course_db, submissions, feedback, on_result, on_crash, bar, task=grade_on_worker):
-    """Grade submissions ([submissions.Submission]) on the cluster at address.
+def run(where, settings, course_db, submissions, feedback, on_result, on_crash, bar, task=grade_on_worker):
+    """Grade submissions ([submissions.Submission]) on the cluster at `where` (--cluster ADDRESS).
 
-    on_result(index, outcome) is called here as each result comes;
+    settings: course.Settings; course_db: the course gradebook, whose bytes
+    each worker gets once as its own. on_result(index, outcome) is called
+    here as each result comes, and returns the results.Row it recorded;
     on_crash(index, message) gives the outcome of a submission that could
-    not be graded. bar: a tqdm progress bar, updated as results come.
-    task: the function each Dask task runs (grade_on_worker; tests pass others).
+    not be graded (message says why). bar: a tqdm progress bar, updated as
+    results come. feedback: course.FeedbackPages, or None (or False) for no
+    pages. task: the function each Dask task runs (grade_on_worker; tests
+    pass others).
     """
-    client, cluster = connect(address)
+    client, cluster = connect(where)
     name = f"conv-course-{uuid.uuid4().hex[:12]}"
     try:
         from distributed import as_completed
@@ -218,13 +223,13 @@ def run(address, settings, course_db, submissions, feedback, on_result, on_crash
             try:
                 client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
             except TimeoutError as error:
-                raise ClusterError(f"the Dask scheduler at {address} has no workers: start some with "
-                                   f"`dask worker {address} --nthreads 1`") from error
+                raise ClusterError(f"the Dask scheduler at {where} has no workers: start some with "
+                                   f"`dask worker {where} --nthreads 1`") from error
         expected = course_fingerprints(sorted({s.assignment for s in submissions}))
-        problems = {where: why for where, why in client.run(check_worker, expected).items() if why}
+        problems = {at: why for at, why in client.run(check_worker, expected).items() if why}
         if problems:
             raise ClusterError("a worker cannot grade this course: "
-                               + "; ".join(f"{where}: {why}" for where, why in sorted(problems.items())))
+                               + "; ".join(f"{at}: {why}" for at, why in sorted(problems.items())))
         client.register_plugin(GradingPlugin(settings, Path(course_db).read_bytes(), expected), name=name)
 
         pending = iter(enumerate(submissions))
@@ -234,7 +239,7 @@ def run(address, settings, course_db, submissions, feedback, on_result, on_crash
         def submit_next(queue):
             for index, submission in pending:
                 future = client.submit(task, name, submission.student_id, submission.assignment,
-                                       Path(submission.notebook).read_bytes(), feedback,
+                                       Path(submission.notebook).read_bytes(), bool(feedback),
                                        key=f"{name}-{index}", pure=False, retries=RETRIES)
                 futures[future] = index
                 queue.add(future)
@@ -252,7 +257,9 @@ def run(address, settings, course_db, submissions, feedback, on_result, on_crash
             except Exception as error:  # a bug of the grader on this submission, after its retries
                 outcome = on_crash(index, f"the grader failed on this submission: {error!r}"[:300])
             future.release()
-            on_result(index, outcome)
+            row = on_result(index, outcome)
+            if feedback:  # the page came with the result; or it did not run, or nbgrader could not make its page
+                feedback.write(row, outcome.get("feedback_page") or None)
             bar.update(1)
             submit_next(queue)
     finally:

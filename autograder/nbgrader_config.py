@@ -1,5 +1,6 @@
-# nbgrader configuration of the Conv Channels course.
-#
+"""nbgrader configuration of the Conv Channels course: run by nbgrader (and JupyterLab's nbgrader
+extensions) through traitlets, never imported by the course's own code."""
+
 # The course directory is the repository root:
 #
 #   solutions/<assignment>/<assignment>.ipynb   nbgrader sources (solutions, hidden tests)

@@ -7,8 +7,10 @@ running a notebook. Each worker pays it once, then calls
 
 Why its own gradebook: sqlite dislikes concurrent writers. Each worker has a
 private nbgrader course folder (a copy of the course gradebook, its own
-submitted/ and autograded/ folders); it sends back plain results, and the
-parent process alone writes them into the course gradebook (`results.py`).
+submitted/ and autograded/ folders); it sends back plain results
+(course.Graded), and the parent process alone writes them into the course
+gradebook (`results.py`). How workers are started and fed is the business of
+local_pool.py (processes of this machine) or cluster.py (Dask workers).
 
 Each submission is graded twice, by two processes that cannot see each other:
 1. nbgrader runs the notebook, hidden tests included, in a sandboxed kernel
@@ -26,62 +28,23 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
 import nbformat
 
 from . import integrity, sandbox
+from .course import (
+    CellResult,
+    Graded,
+    Settings,
+    graded_cells,
+    last_error_line,
+    load_course_config,
+    quiet_warnings,
+)
 
 TIMEOUT_ERROR = "CellTimeoutError"
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What every worker needs to know, sent once when it starts.
-
-    course_db: the course gradebook file, copied as each worker's own;
-    solutions: the folder of nbgrader source notebooks;
-    config_file: autograder/nbgrader_config.py (feedback preprocessors etc.);
-    timeout: seconds per cell; memory_mb: per kernel process;
-    secret: mixed into the seeds of the independent check's inputs.
-    """
-
-    course_db: str
-    solutions: str
-    config_file: str
-    timeout: int = 60
-    memory_mb: int = 2048
-    secret: str = "conv-channels"
-    work_root: str = ""
-
-
-@dataclass
-class CellResult:
-    """One graded cell of a submission: a test cell or a written answer."""
-
-    grade_id: str
-    kind: str  # "test" (autograded) or "written" (graded by a person)
-    points: float
-    max_points: float
-    message: str = ""
-    needs_manual_grade: bool = False  # a written answer nbgrader could not score by itself
-
-
-@dataclass
-class Graded:
-    """What a worker sends back for one submission."""
-
-    student_id: str
-    assignment: str
-    status: str  # ok, timeout, error, tampered (invalid/missing never reach a worker)
-    message: str = ""
-    cells: list = field(default_factory=list)
-    notebook: str | None = None  # the autograded notebook, JSON text
-
-    def to_dict(self):
-        return asdict(self)
 
 
 _worker = None
@@ -90,8 +53,6 @@ _worker = None
 def start_worker(settings, worker_ids):
     """Process-pool initializer: take a worker number, make the worker."""
     global _worker
-    from .grade import quiet_warnings
-
     quiet_warnings()
     _worker = Worker(settings, worker_ids.get())
 
@@ -111,18 +72,10 @@ def feedback_task(course_root_config, student_id, assignment, target, fallback_p
     return problem
 
 
-def load_course_config(config_file):
-    """The traitlets Config of autograder/nbgrader_config.py."""
-    from traitlets.config.loader import PyFileConfigLoader
-
-    folder, name = os.path.split(os.path.abspath(config_file))
-    return PyFileConfigLoader(name, path=folder).load_config()
-
-
 class Worker:
     """Grades submissions in its own nbgrader course folder."""
 
-    def __init__(self, settings, number):
+    def __init__(self, settings: Settings, number: int):
         from nbgrader.apps import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
         from nbgrader.preprocessors import (
@@ -349,22 +302,6 @@ class Worker:
         return ""
 
 
-def graded_cells(source_notebook):
-    """{grade_id: (kind, points)} in notebook order: "test" for autograder
-    test cells, "written" for answers a person grades.
-    source_notebook: the nbgrader source, a path or an already read notebook."""
-    notebook = source_notebook
-    if not isinstance(notebook, nbformat.NotebookNode):
-        notebook = nbformat.read(source_notebook, as_version=4)
-    cells = {}
-    for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade"):
-            kind = "written" if meta.get("solution") or cell.cell_type == "markdown" else "test"
-            cells[meta["grade_id"]] = (kind, float(meta.get("points", 0)))
-    return cells
-
-
 def failure_messages(notebook):
     """{test cell grade_id: the first line of its error}, e.g.
     "[no-channel-sum] the responses of the channels must be summed"."""
@@ -394,13 +331,6 @@ def mark_forged(notebook, forged):
                 traceback=[],
             ))
     return nbformat.writes(notebook)
-
-
-def last_error_line(outcome):
-    text = (outcome.get("error") or "") + "\n" + (outcome.get("log") or "")
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    errors = [line for line in lines if "Error" in line or "error" in line]
-    return (errors or lines or ["unknown error"])[-1][:300]
 
 
 def explain_failure(outcome, overran, timeout):

@@ -1,3 +1,5 @@
+"""What every test shares: the hypothesis profile, a seeded rng, and the sandbox that student code needs."""
+
 import numpy as np
 import pytest
 from hypothesis import settings

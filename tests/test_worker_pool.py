@@ -1,6 +1,6 @@
 """A grading worker that dies takes nothing else with it.
 
-autograder.grade.WorkerPool runs the grading tasks in long-lived worker
+autograder.local_pool.WorkerPool runs the grading tasks in long-lived worker
 processes. Here the tasks are tiny stand-ins: one of them kills its worker
 process (as a crash of nbgrader or of the machine's memory would). The pool
 starts new workers, every other task still gets its result, and the task
@@ -10,7 +10,7 @@ the run.
 
 import os
 
-from autograder.grade import WorkerPool
+from autograder.local_pool import WorkerPool
 
 _number = None
 
