@@ -16,8 +16,10 @@ Modules:
               softmax cross-entropy loss and SGD with momentum
     data      the 1,797 8x8 handwritten digits that ship with scikit-learn, split into train and test
     train     training a TinyVGG on the digits: train, accuracy, predict, and the course's RECIPE
-    plots     the pictures of notebooks 01-06 (imports matplotlib; import it as conv_lib.plots)
-    diagnose  the notebooks' checks: name the misconception behind a wrong answer
+    plots     the pictures of notebooks 01-06, one module per notebook (imports matplotlib;
+              import it as conv_lib.plots)
+    diagnose  the notebooks' checks, one module per notebook: name the misconception behind a
+              wrong answer; and each graded function's Exercise, which the grader's independent check reads
     widgets   the lecture demo, conv_explorer() (imports ipywidgets and matplotlib)
     training_view  notebook 06's live loss and accuracy plot with a progress bar (matplotlib, tqdm)
 """
