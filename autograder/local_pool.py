@@ -38,7 +38,6 @@ def run(where, settings, course_db, submissions, feedback, on_result, on_crash, 
     no pages. task: the function each worker task runs (worker.grade_task).
     """
     calls = [(task, (s.student_id, s.assignment, str(s.notebook))) for s in submissions]
-    index_of = {args: index for index, (_, args) in enumerate(calls)}  # each staged notebook is its own file
 
     def then(index, outcome):
         # Recorded in the course gradebook first; then its feedback page is made by a worker, from there.
@@ -48,7 +47,7 @@ def run(where, settings, course_db, submissions, feedback, on_result, on_crash, 
         return None
 
     with WorkerPool(replace(settings, course_db=str(course_db)), where) as pool:
-        pool.run(calls, on_crash=lambda args: on_crash(index_of[args], CRASHED_TWICE), then=then, bar=bar)
+        pool.run(calls, on_crash=on_crash, then=then, bar=bar)
 
 
 def feedback_call(feedback, row, ran):
@@ -96,8 +95,9 @@ class WorkerPool:
         At most one task per worker is in flight, so when a worker process
         dies the suspects are the few tasks then running. Each suspect is then
         run again alone: one that kills its worker a second time gets
-        on_crash(args) as its result (without on_crash, the error is raised);
-        the others finish normally. A task that raises gets on_crash too.
+        on_crash(index, CRASHED_TWICE) as its result (without on_crash, the
+        error is raised); the others finish normally. A task that raises gets
+        on_crash(index, "the grader failed on this submission: <error>").
 
         then(index, result), if given, is called here as each result comes
         and may return a follow-up call (function, args) for the workers,
@@ -150,9 +150,8 @@ class WorkerPool:
                         except Exception as error:  # a bug of the grader on this task
                             if on_crash is None and index < count:
                                 raise
-                            failed(index, lambda i=index, e=error: {
-                                **on_crash(calls[i][1]),
-                                "message": f"the grader failed on this submission: {e!r}"[:300]})
+                            failed(index, lambda i=index, e=error: on_crash(
+                                i, f"the grader failed on this submission: {e!r}"[:300]))
                             continue
                         finish(index, result)
             except BrokenProcessPool:
@@ -164,7 +163,7 @@ class WorkerPool:
                     elif on_crash is None and index < count:
                         raise
                     else:  # alone, it killed its worker again: it is the culprit
-                        failed(index, lambda i=index: on_crash(calls[i][1]))
+                        failed(index, lambda i=index: on_crash(i, CRASHED_TWICE))
         if own_bar:
             bar.close()
         return [done[i] for i in range(count)]

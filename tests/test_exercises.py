@@ -41,7 +41,9 @@ SEED_TEXTS = ("ann/secret-1", "ben/secret-2")
 BY_NAME = {exercise.name: exercise for exercise in EXERCISES}
 
 
+@functools.lru_cache(maxsize=None)
 def solution_notebook(assignment):
+    """The assignment's source notebook, read once (the tests only read it)."""
     return nbformat.read(SOLUTIONS / assignment / f"{assignment}.ipynb", as_version=4)
 
 

@@ -34,7 +34,8 @@ def worker_number(_):
 def test_a_task_that_kills_its_worker_is_reported_and_the_others_finish():
     with WorkerPool(settings=None, jobs=2, initializer=remember_number) as pool:
         calls = [(square_or_die, (value,)) for value in (1, 2, "die", 3, 4, 5)]
-        results = pool.run(calls, "test", progress=False, on_crash=lambda args: {"crashed": args[0]})
+        results = pool.run(calls, "test", progress=False,
+                           on_crash=lambda index, message: {"crashed": calls[index][1][0]})
     assert results == [1, 4, {"crashed": "die"}, 9, 16, 25]
 
 
