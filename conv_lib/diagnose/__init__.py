@@ -44,7 +44,9 @@ Codes (see ``CODES`` for the sentence each one stands for):
     block-incomplete, not-a-tuple, db-not-summed, dw-channel-mixup,
     dw-batch-not-summed, dx-not-flipped, dx-channel-sum, wrong-shape,
     rng-ignored, fan-in-wrong, variance-not-std, xavier-not-he,
-    uniform-not-normal
+    uniform-not-normal, bias-per-product, filter-reads-one-channel,
+    kernel-shared, reshape-not-transpose, axis-dropped, start-not-strided,
+    index-steps-by-stride, one-sided-padding
 
 Trust: the expected answers are computed here in plain Python (lists and
 loops, module plain), never with numpy's or the library's convolution, so a
