@@ -6,6 +6,8 @@ summed, plus one bias, into one feature map; C_out filters make C_out maps.
 
 Modules:
     shapes    the output-size rule (output_size)
+    signatures describe(function): how to call a library function and its arrays' shapes,
+              printed in the notebooks where an exercise reuses the function
     ops       pad2d, corr2d, conv2d_multi_in, conv2d (reference and fast), relu, pooling
     models    networks as plain data: VGG16's convolutional part, and layer specs
               (vgg16, vgg11, tiny_vgg) with summary, init_params and forward
@@ -48,6 +50,7 @@ from .ops import (
     relu,
 )
 from .shapes import effective_kernel_size, output_size
+from .signatures import describe
 
 __version__ = "0.1.0"
 
@@ -61,6 +64,7 @@ __all__ = [
     "conv2d_multi_in",
     "conv2d_reference",
     "corr2d",
+    "describe",
     "effective_kernel_size",
     "gradcheck",
     "linear_backward",

@@ -77,21 +77,37 @@ def corr2d(x, k, stride=1, dilation=1):
     return out
 
 
-def conv2d_multi_in(x, k, stride=1, dilation=1):
+def conv2d_multi_in(x, w, b=0.0, stride=1, dilation=1):
     """One multi-channel filter on one image: the channel-summing rule for a single filter.
 
-    Each kernel channel k[c] meets its own input channel x[c]; the C_in responses
-    are added into one map.
+    Each filter channel w[c] meets its own input channel x[c]; the C_in responses
+    are added into one map, and the filter's one bias b is added once to that map.
 
     x: (C_in, H, W)    one image.
-    k: (C_in, kH, kW)  one filter, with one channel per input channel.
+    w: (C_in, kH, kW)  one filter, with one channel per input channel.
+    b: a number        the filter's bias, added once to the summed map (default 0).
+    stride, dilation:  int or (rows, columns) pair.
     Returns (Ho, Wo): one feature map, however many channels x has.
+
+    >>> x = [[[0, 1, 2], [3, 4, 5], [6, 7, 8]], [[1, 2, 3], [4, 5, 6], [7, 8, 9]]]
+    >>> w = [[[0, 1], [2, 3]], [[1, 2], [3, 4]]]
+    >>> conv2d_multi_in(x, w, 1.0)    # channel 0 gives 19 at the top-left, channel 1 gives 37: 19 + 37 + 1
+    array([[ 57.,  73.],
+           [105., 121.]])
     """
-    x, k = as_real_array(x, "x"), as_real_array(k, "k")
+    x, w = as_real_array(x, "x"), as_real_array(w, "w")
     require_axes(x, 3, "x", "(C_in, H, W)")
-    require_axes(k, 3, "k", "(C_in, kH, kW)")
-    require_one_channel_per_input_channel(k.shape[0], x.shape[0], last_axis=x.shape[-1])
-    return sum(corr2d(x[c], k[c], stride, dilation) for c in range(x.shape[0]))
+    require_axes(w, 3, "w", "(C_in, kH, kW)")
+    require_one_channel_per_input_channel(w.shape[0], x.shape[0], last_axis=x.shape[-1])
+    b = as_real_array(b, "b")
+    if b.ndim != 0:
+        raise ValueError(
+            f"b must be one number, the filter's one bias, but it has shape {b.shape}; "
+            "for a layer's biases b of shape (C_out,), pass filter w[f] with its bias b[f]"
+        )
+    feature_map = sum(corr2d(x[c], w[c], stride, dilation) for c in range(x.shape[0]))  # (Ho, Wo)
+    feature_map += b  # once, after the sum over channels; in place, so float32 stays float32
+    return feature_map
 
 
 def require_one_channel_per_input_channel(filter_channels, input_channels, last_axis=None):

@@ -1,4 +1,4 @@
-"""The fast conv2d, the readable reference and an independent oracle agree.
+"""The fast conv2d, the readable reference, conv2d_multi_in and an independent oracle agree.
 
 The oracle is scipy: scipy.signal.correlate2d of each (filter channel, input
 channel) pair, summed over channels, plus the bias; stride by subsampling the
@@ -13,7 +13,16 @@ from scipy.signal import correlate2d
 
 import conv_lib
 import conv_lib.ops
-from conv_lib import conv2d, conv2d_fast, conv2d_reference, max_pool2d, max_pool2d_reference, avg_pool2d, avg_pool2d_reference
+from conv_lib import (
+    avg_pool2d,
+    avg_pool2d_reference,
+    conv2d,
+    conv2d_fast,
+    conv2d_multi_in,
+    conv2d_reference,
+    max_pool2d,
+    max_pool2d_reference,
+)
 
 
 def dilate_kernel(k, dilation):
@@ -75,6 +84,55 @@ def test_fast_path_agrees_whatever_the_band_height(case, rows_per_band):
     finally:
         conv_lib.ops.band_rows = original
     np.testing.assert_allclose(out, scipy_conv2d(x, w, b, stride, padding, dilation), rtol=1e-10, atol=1e-10)
+
+
+def scipy_single_filter(x, w, b, stride, dilation):
+    """One filter (C_in, kH, kW) on one image (C_in, H, W) with scipy: the channel sum, then b once."""
+    total = sum(correlate2d(x[c], dilate_kernel(w[c], dilation), mode="valid") for c in range(x.shape[0]))
+    return total[:: stride[0], :: stride[1]] + b
+
+
+@st.composite
+def single_filter_cases(draw):
+    kH, kW = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    H = draw(st.integers((kH - 1) * dilation[0] + 1, 12))
+    W = draw(st.integers((kW - 1) * dilation[1] + 1, 12))
+    C_in = draw(st.integers(1, 4))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = rng.standard_normal((C_in, H, W))
+    w = rng.standard_normal((C_in, kH, kW))
+    b = draw(st.floats(-5, 5))
+    return x, w, b, stride, dilation
+
+
+@given(single_filter_cases())
+def test_conv2d_multi_in_agrees_with_scipy(case):
+    x, w, b, stride, dilation = case
+    expected = scipy_single_filter(x, w, b, stride, dilation)
+    np.testing.assert_allclose(conv2d_multi_in(x, w, b, stride, dilation), expected, rtol=1e-10, atol=1e-10)
+    # and with conv2d, which holds the same filter as the only one of a layer, on a batch of one image
+    np.testing.assert_allclose(conv2d(x[None], w[None], np.array([b]), stride, 0, dilation)[0, 0], expected,
+                               rtol=1e-10, atol=1e-10)
+
+
+def test_conv2d_multi_in_adds_the_bias_exactly_once(rng):
+    # Three channels, so a bias added per channel would show as 3 * b, and one added per tap as 27 * b.
+    x = rng.standard_normal((3, 6, 7))
+    w = rng.standard_normal((3, 3, 3))
+    b = 2.5
+    with_bias, without_bias = conv2d_multi_in(x, w, b), conv2d_multi_in(x, w)
+    np.testing.assert_allclose(without_bias, scipy_single_filter(x, w, 0.0, (1, 1), (1, 1)), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(with_bias, scipy_single_filter(x, w, b, (1, 1), (1, 1)), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(with_bias - without_bias, np.full((4, 5), b), rtol=1e-12)
+    # a numpy number, e.g. b[f] of a layer's biases, is the same bias
+    np.testing.assert_array_equal(conv2d_multi_in(x, w, np.array([0.0, b])[1]), with_bias)
+
+
+def test_conv2d_multi_in_keeps_float32(rng):
+    x, w = rng.standard_normal((2, 5, 5)).astype(np.float32), rng.standard_normal((2, 3, 3)).astype(np.float32)
+    assert conv2d_multi_in(x, w, 0.5).dtype == np.float32
 
 
 def test_bands_hold_about_one_output_but_never_fewer_than_768_pixels():

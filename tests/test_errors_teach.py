@@ -108,6 +108,8 @@ def test_single_channel_functions_explain_their_shapes():
     assert "conv2d handles many" in str(error.value)
     with pytest.raises(ValueError, match="filters have 2 channels, the input has 3"):
         conv2d_multi_in(np.zeros((3, 5, 5)), np.zeros((2, 3, 3)))
+    with pytest.raises(ValueError, match=r"b must be one number, the filter's one bias, but it has shape \(4,\).*b\[f\]"):
+        conv2d_multi_in(np.zeros((3, 5, 5)), np.zeros((3, 3, 3)), np.zeros(4))
     with pytest.raises(ValueError, match=r"pad2d needs at least 2 axes \(H, W\)"):
         pad2d(np.zeros(5), 1)
 

@@ -82,6 +82,8 @@ def test_conv2d_multi_in_by_hand():
     k = np.array([[[0, 1], [2, 3]], [[1, 2], [3, 4]]])
     # channel 0 gives [[19, 25], [37, 43]], channel 1 gives [[37, 47], [67, 77]]
     np.testing.assert_array_equal(conv2d_multi_in(x, k), [[56, 72], [104, 120]])
+    # the filter's one bias is added once to the summed map (not once per channel)
+    np.testing.assert_array_equal(conv2d_multi_in(x, k, 1.0), [[57, 73], [105, 121]])
 
 
 def test_dilation_by_hand():

@@ -82,7 +82,7 @@ def draw_channel_sum(x, w, b=0.0, names=None):
     Draws three rows: the input channels x[c]; under each, its own kernel channel
     w[c]; under that, the response corr2d(x[c], w[c]) (all responses on one
     colour scale centred on 0), with "+" between them, then "+ bias" and "=" the
-    summed map conv2d_multi_in(x, w) + b: one feature map (its axes are labelled
+    summed map conv2d_multi_in(x, w, b): one feature map (its axes are labelled
     "sum"). Numbers are written in when a map has at most 36 cells (kernels: 25).
     With more than 5 channels, the middle ones are drawn as "...".
     Raises the course's ValueError when w does not have one channel per channel of x.
@@ -99,7 +99,7 @@ def draw_channel_sum(x, w, b=0.0, names=None):
     names = _channel_names(names, x)
 
     responses = [corr2d(x[c], w[c]) for c in range(C)]
-    feature_map = conv2d_multi_in(x, w) + b
+    feature_map = conv2d_multi_in(x, w, b)
     shown = list(range(C)) if C <= 5 else [0, 1, 2, None, C - 1]  # None: the "..." column
 
     columns = []  # (kind, value, width)
