@@ -3,8 +3,10 @@
 #
 #   make lab     set up, then open the course in JupyterLab
 #   make test    set up, then run the whole test suite
-#   make release regenerate the student notebooks (notebooks/) from solutions/
+#   make release regenerate the student notebooks (notebooks/) from solutions/, and the codes' page
+#   make catalogue regenerate conv_lib/diagnose/catalogue.md, the page of misconception codes
 #   make demo    serve the lecture's slider demo with Voila on 127.0.0.1
+#   make misconceptions  count how well the checks name the ideas of a corpus of learner answers
 #
 # Overrides: make PYTHON=python3.12 ..., make lab LAB_ARGS="--no-browser --port=8899",
 # make test PYTEST_ARGS="-x -k conv", make bench BENCH_ARGS="--repeats 3",
@@ -26,6 +28,8 @@ BENCH_ARGS ?=
 # Extra flags for the grading and training benchmarks, e.g. BENCH_TRAIN_ARGS="--repeats 1".
 BENCH_GRADE_ARGS ?=
 BENCH_TRAIN_ARGS ?=
+# Flags for benchmarks/misconceptions.py, e.g. MISCONCEPTIONS_ARGS="--details --exercise conv2d".
+MISCONCEPTIONS_ARGS ?=
 RELEASE_ARGS ?=
 # `make demo`: Voila serves this notebook (code hidden, outputs and text shown).
 DEMO_NOTEBOOK ?= notebooks/demo/conv_explorer.ipynb
@@ -66,7 +70,7 @@ endef
 LAB_ENV = JUPYTER_CONFIG_PATH="$(CURDIR)/autograder$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: help setup venv test lab release demo bench hooks clean
+.PHONY: help setup venv test lab release catalogue demo bench misconceptions hooks clean
 
 help: ## Show this list of targets
 	@echo "Conv Channels: make TARGET"
@@ -92,8 +96,14 @@ test: $(INSTALLED) ## Set up, then run the whole test suite (pytest)
 lab: $(INSTALLED) ## Set up, then open JupyterLab on notebooks/ (extra flags: LAB_ARGS=...)
 	exec env $(LAB_ENV) $(BIN)/jupyter lab --notebook-dir=$(LAB_DIR) $(LAB_ROOT_FLAG) $(LAB_ARGS)
 
-release: $(INSTALLED) ## Regenerate notebooks/ from solutions/ with nbgrader (only some: RELEASE_ARGS=...)
+release: $(INSTALLED) catalogue ## Regenerate notebooks/ from solutions/ with nbgrader (only some: RELEASE_ARGS=...), and the codes' page
 	$(BIN)/python -m autograder.release $(RELEASE_ARGS)
+
+# The page is written to a temporary file first, so a failing run leaves the old page whole.
+CATALOGUE := conv_lib/diagnose/catalogue.md
+catalogue: $(INSTALLED) ## Regenerate conv_lib/diagnose/catalogue.md: every misconception code, its notebooks, an example
+	$(BIN)/python -m conv_lib.diagnose --markdown > $(CATALOGUE).tmp
+	mv $(CATALOGUE).tmp $(CATALOGUE)
 
 $(INSTALLED_DEMO): $(INSTALLED) pyproject.toml
 	$(BIN)/python -m pip install -e ".[demo]"
@@ -118,7 +128,7 @@ $(INSTALLED_BENCH): $(INSTALLED) pyproject.toml
 	$(BIN)/python -m pip install -e ".[bench]"
 	@touch $@
 
-bench: $(INSTALLED_BENCH) ## Time conv2d against PyTorch on VGG16 layers, the slider demo's redraw, grading, and training a TinyVGG
+bench: $(INSTALLED_BENCH) ## Time conv2d against PyTorch on VGG16 layers, the slider demo's redraw, grading, and training a TinyVGG; then count the checks' namings
 	@if $(BIN)/python -c 'import torch' >/dev/null 2>&1; then \
 		echo "PyTorch $$($(BIN)/python -c 'import torch; print(torch.__version__)') is installed."; \
 	elif $(BIN)/python -m pip install "torch==$(TORCH_VERSION)" $(TORCH_PIP_ARGS); then \
@@ -130,6 +140,11 @@ bench: $(INSTALLED_BENCH) ## Time conv2d against PyTorch on VGG16 layers, the sl
 	$(BIN)/python benchmarks/bench_explorer.py
 	$(BIN)/python benchmarks/bench_grade.py $(BENCH_GRADE_ARGS)
 	$(BIN)/python benchmarks/bench_train.py $(BENCH_TRAIN_ARGS)
+	$(BIN)/python benchmarks/misconceptions.py $(MISCONCEPTIONS_ARGS)
+
+# tests/learner_answers.py's answers through the visible and the hidden check: one row per graded function.
+misconceptions: $(INSTALLED) ## Count how often the checks name a learner answer's idea exactly (MISCONCEPTIONS_ARGS=--details lists the rest)
+	$(BIN)/python benchmarks/misconceptions.py $(MISCONCEPTIONS_ARGS)
 
 $(INSTALLED_DEV): $(INSTALLED) pyproject.toml
 	$(BIN)/python -m pip install -e ".[dev]"

@@ -46,8 +46,10 @@ class HideTestTracebacks(Preprocessor):
                 if output.get("output_type") == "error":
                     # Red error name, as IPython prints it; the HTML exporter
                     # turns the ANSI colour codes into spans.
-                    first_line = (output.get("evalue") or "").splitlines()[:1]
-                    output["traceback"] = [f"\x1b[0;31m{output.get('ename', 'Error')}\x1b[0m: {''.join(first_line)}"]
+                    # The first line, and each further problem the check lists on a line of its own.
+                    lines = (output.get("evalue") or "").splitlines()
+                    problems = lines[:1] + [line for line in lines[1:] if line.startswith("[")]
+                    output["traceback"] = [f"\x1b[0;31m{output.get('ename', 'Error')}\x1b[0m: " + "\n".join(problems)]
                 kept.append(output)
             cell["outputs"] = kept
         return cell, resources

@@ -16,6 +16,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from conv_lib.diagnose.codes import CODES
+
 COURSE_ID = "conv-channels"
 
 GRADE_COLUMNS = ["student_id", "assignment", "score", "max_score", "auto_score", "manual_score", "status"]
@@ -146,6 +148,31 @@ def read_test_messages(out):
 
 
 CODE = re.compile(r"^\[([a-z0-9-]+)\]")
+#: In tests.csv, joins the problems a check lists one per line (worker.failure_messages).
+PROBLEM_SEPARATOR = " | "
+#: How many misconceptions the summary lists.
+TOP_MISCONCEPTIONS = 5
+
+
+def misconception_lines(rows, top=TOP_MISCONCEPTIONS):
+    """The summary's lines on the misconceptions behind failed tests: the `top` most common,
+    one per line, "  [no-channel-sum] 12: one map per input channel instead of their sum".
+
+    A failing test's message comes from the student's kernel, so only the leading code of
+    each problem it lists is read, and only a code of CODES is shown, with CODES's own sentence; messages that start
+    with any other code are counted on one line that does not repeat them. [] when none.
+    """
+    found = [match.group(1) for row in rows for _, _, _, message in row.tests or []
+             for problem in (message or "").split(PROBLEM_SEPARATOR) for match in [CODE.match(problem)] if match]
+    known = Counter(code for code in found if code in CODES)
+    unknown = len(found) - sum(known.values())
+    if not found:
+        return []
+    lines = ["most common misconceptions:"]
+    lines += [f"  [{code}] {n}: {CODES[code]}" for code, n in known.most_common(top)]
+    if unknown:
+        lines.append(f"  {unknown} failed test(s) began with a code the course does not define")
+    return lines
 
 
 def summary(rows, notes=()):
@@ -158,13 +185,7 @@ def summary(rows, notes=()):
         lines.append(f"mean score: {100 * mean:.1f}% of the points (submissions only)")
     counts = Counter(row.status for row in rows)
     lines.append("status: " + ", ".join(f"{status} {counts[status]}" for status in STATUSES if counts[status]))
-    codes = Counter(
-        match.group(1)
-        for row in rows for _, _, _, message in row.tests or []
-        for match in [CODE.match(message)] if match
-    )
-    if codes:
-        lines.append("most common misconceptions: " + ", ".join(f"[{code}] {n}" for code, n in codes.most_common(5)))
+    lines += misconception_lines(rows)
     problems = [row for row in rows if row.status not in ("ok", "needs_manual_grade", "missing")]
     for row in problems:
         lines.append(f"  {row.student_id}/{row.assignment}: {row.status}: {row.message}")

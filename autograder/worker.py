@@ -33,7 +33,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import integrity, sandbox
+from . import integrity, results, sandbox
 from .course import (
     CellResult,
     Graded,
@@ -260,8 +260,6 @@ class Worker:
         """
         from nbgrader.api import Gradebook
 
-        from . import results
-
         student, assignment = outcome["student_id"], outcome["assignment"]
         with Gradebook(self.config.CourseDirectory.db_url, results.COURSE_ID) as gradebook:
             results.record(gradebook, outcome, self.cell_kinds(assignment))
@@ -303,8 +301,8 @@ class Worker:
 
 
 def failure_messages(notebook):
-    """{test cell grade_id: the first line of its error}, e.g.
-    "[no-channel-sum] the responses of the channels must be summed"."""
+    """{test cell grade_id: the first line of its error, and each further problem it lists}, e.g.
+    "[reference-call] conv2d_multi_in calls ... | [depth-check] conv2d_multi_in accepted ..."."""
     messages = {}
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -314,7 +312,8 @@ def failure_messages(notebook):
                 first = value[0] if value else ""
                 if not first.startswith("["):
                     first = f"{output.get('ename', 'Error')}: {first}".rstrip(": ")
-                messages[grade_id] = first[:300]
+                problems = [first] + [line for line in value[1:] if line.startswith("[")]
+                messages[grade_id] = results.PROBLEM_SEPARATOR.join(problem[:300] for problem in problems[:6])
                 break
     return messages
 

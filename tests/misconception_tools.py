@@ -1,6 +1,7 @@
 """Helpers for the tests of conv_lib.diagnose: what a check says about a function, and the assertions
 every notebook's diagnose tests share."""
 
+import functools
 import re
 import time
 
@@ -13,13 +14,17 @@ from conv_lib.diagnose import Misconception
 def failure(check, function, **options):
     """The Misconception a check raises for ``function``, or None when it passes.
 
-    Also asserts what every Misconception must be: its message starts with its codes
-    in brackets, and each code is one of diagnose.CODES.
+    Also asserts what every Misconception must be: its message lists its problems one
+    per line, each line headed by its codes in brackets, together error.codes in order;
+    and each code is one of diagnose.CODES.
     """
     try:
         check(function, **options)
     except Misconception as error:
-        assert str(error).startswith(" ".join(f"[{code}]" for code in error.codes) + " ")
+        assert str(error).startswith("["), str(error)
+        headed = [re.findall(r"\[([a-z-]+)\]", match.group(0))
+                  for line in str(error).splitlines() for match in [re.match(r"(?:\[[a-z-]+\] )+", line)] if match]
+        assert list(dict.fromkeys(code for codes in headed for code in codes)) == list(error.codes), str(error)
         assert set(error.codes) <= set(diagnose.CODES)
         return error
     return None
@@ -67,6 +72,19 @@ def codes_earned(wrong):
 def listed_codes():
     """The codes that conv_lib.diagnose's docstring lists (between "Codes" and "Trust")."""
     return set(re.findall(r"[a-z]+(?:-[a-z]+)+|raises", diagnose.__doc__.split("Codes")[1].split("Trust")[0]))
+
+
+def with_the_depth_check(wrong):
+    """wrong, refusing a filter of the wrong depth as the exercise asks: so its row shows its one
+    idea, not also [depth-check] (every problem of an answer is listed)."""
+
+    @functools.wraps(wrong)
+    def checked(x, w, *rest, **options):
+        if w.shape[-3] != x.shape[-3]:
+            raise ValueError(f"each filter must have one channel per input channel: w has {w.shape[-3]}, x has {x.shape[-3]}")
+        return wrong(x, w, *rest, **options)
+
+    return checked
 
 
 def not_started(*args, **kwargs):

@@ -1,8 +1,10 @@
 """Shared helpers of the notebook tests (tests/test_notebooks_*.py and
 tests/test_nbgrader_end_to_end.py): which assignments exist, what the
 nbgrader metadata of a cell says, running nbgrader with the course config,
-executing a notebook, grading a set of submissions, and a small toy
-assignment that exercises the machinery before (and besides) the real ones.
+executing a notebook, grading a set of submissions, the functions a
+solution notebook defines (and a learner's answer defined beside them), and
+a small toy assignment that exercises the machinery before (and besides)
+the real ones.
 
 Assignments are found, never listed: every folder solutions/<name>/ holding
 a notebook is one (autograder.release.find_assignments).
@@ -12,9 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import html.parser
 import os
 import shutil
+import sys
 import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -352,6 +356,52 @@ def grade_course(root, sources, submissions):
         sources={assignment: Path(sources[assignment]) for assignment in submissions},
         students={assignment: list(students) for assignment, students in submissions.items()},
     )
+
+
+# --- the solutions' functions, and a learner's answer beside them -------------------
+
+
+@functools.lru_cache(maxsize=None)
+def solution_notebook(assignment):
+    """The assignment's source notebook, read once (the tests only read it)."""
+    return nbformat.read(SOLUTIONS / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def without_magics(source):
+    return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+
+
+@functools.lru_cache(maxsize=None)
+def solution_namespace(assignment):
+    """The names the assignment's setup cell and solution code cells define, run here (no teaching cells)."""
+    namespace = {"__name__": f"solution_{assignment}"}
+    for cell in solution_notebook(assignment).cells:
+        if cell.cell_type == "code" and (grade_id(cell) == "setup" or is_solution_cell(cell)):
+            exec(compile(without_magics(cell.source), f"<{assignment}:{grade_id(cell)}>", "exec"), namespace)
+    return namespace
+
+
+@contextlib.contextmanager
+def conv_lib_restored():
+    """Whatever a block does to conv_lib's modules (a hostile answer replaces a check), undone after it."""
+    saved = {module_name: dict(vars(module)) for module_name, module in list(sys.modules.items())
+             if module_name.split(".")[0] == "conv_lib"}
+    try:
+        yield
+    finally:
+        for module_name, attributes in saved.items():
+            namespace = vars(sys.modules[module_name])
+            for added in set(namespace) - set(attributes):
+                del namespace[added]
+            namespace.update(attributes)
+
+
+def defined(assignment, name, source):
+    """The function `name` that `source` defines, run in the namespace of the assignment's solution."""
+    namespace = dict(solution_namespace(assignment))
+    with conv_lib_restored():
+        exec(compile(source, f"<{name}>", "exec"), namespace)
+    return namespace[name]
 
 
 # --- a toy assignment ------------------------------------------------------------------

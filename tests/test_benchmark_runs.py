@@ -59,3 +59,20 @@ def test_the_training_benchmark_prints_its_table_and_the_backward_speedup():
     assert any(line.startswith("| 1 | 1 | ") for line in result.stdout.splitlines())  # one run, one epoch
     speedup = next(line for line in result.stdout.splitlines() if line.startswith("conv2d backward"))
     assert "reference" in speedup and "speedup" in speedup
+
+
+def test_the_misconceptions_benchmark_prints_a_row_per_exercise_asked_for_and_the_total():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/misconceptions.py", "--exercise", "conv_output_size", "receptive_field", "--details"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| exercise | answers | wrong | named exactly | named wrongly | generic [wrong-values] |" in result.stdout
+    rows = [line.split("|")[1:-1] for line in result.stdout.splitlines() if line.startswith("| ") and "exercise" not in line]
+    assert [cells[0].strip() for cells in rows] == ["conv_output_size", "receptive_field", "total"]
+    for cells in rows:  # every answer is counted once: wrong ones under one outcome, correct ones passing or refused
+        answers, wrong, *outcomes, correct = [cell.strip() for cell in cells[1:]]
+        passing, correct_answers = map(int, correct.split("/"))
+        assert sum(map(int, outcomes)) == int(wrong) + correct_answers - passing
+        assert int(answers) == int(wrong) + correct_answers
+    assert "Answers not named exactly" in result.stdout

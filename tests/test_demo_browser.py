@@ -17,7 +17,6 @@ import os
 import shutil
 import subprocess
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest

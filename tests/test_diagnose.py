@@ -13,7 +13,8 @@ import scipy.signal
 import conv_lib
 from conv_lib import diagnose
 from conv_lib.diagnose import Misconception
-from misconception_tools import assert_named_exactly, assert_right_passes, codes_earned, codes_of, listed_codes
+from misconception_tools import (assert_named_exactly, assert_right_passes, codes_earned, codes_of, listed_codes,
+                                 with_the_depth_check)
 
 # --------------------------------------------------------------------------
 # Notebook 01: corr2d(x, k, padding=0, stride=1) and conv_output_size
@@ -98,37 +99,49 @@ def multi_in_right(x, w, b=0.0):
     return sum(single(x[c], w[c]) for c in range(x.shape[0])) + b
 
 
+@with_the_depth_check
 def multi_in_no_sum(x, w, b=0.0):
     return np.stack([single(x[c], w[c]) + b for c in range(x.shape[0])])
 
 
+@with_the_depth_check
 def multi_in_mean(x, w, b=0.0):
     return np.mean([single(x[c], w[c]) for c in range(x.shape[0])], axis=0) + b
 
 
+@with_the_depth_check
 def multi_in_reversed_pairing(x, w, b=0.0):
     C = x.shape[0]
     return sum(single(x[C - 1 - c], w[c]) for c in range(C)) + b
 
 
+@with_the_depth_check
 def multi_in_every_pair(x, w, b=0.0):
     return sum(single(x[d], w[c]) for c in range(x.shape[0]) for d in range(x.shape[0])) + b
 
 
+@with_the_depth_check
 def multi_in_first_channel(x, w, b=0.0):
     return single(x[0], w[0]) + b
 
 
+@with_the_depth_check
 def multi_in_no_bias(x, w, b=0.0):
     return sum(single(x[c], w[c]) for c in range(x.shape[0]))
 
 
+@with_the_depth_check
 def multi_in_bias_per_channel(x, w, b=0.0):
     return sum(single(x[c], w[c]) + b for c in range(x.shape[0]))
 
 
+@with_the_depth_check
 def multi_in_flipped(x, w, b=0.0):
     return sum(single(x[c], w[c, ::-1, ::-1]) for c in range(x.shape[0])) + b
+
+
+def multi_in_mean_no_depth_check(x, w, b=0.0):
+    return np.mean([single(x[c], w[c]) for c in range(x.shape[0])], axis=0) + b
 
 
 def multi_in_no_depth_check(x, w, b=0.0):
@@ -148,10 +161,12 @@ def multi_out_right(x, w, b):
     return np.stack([multi_in_right(x, w[f], b[f]) for f in range(w.shape[0])])
 
 
+@with_the_depth_check
 def multi_out_every_channel_its_own_map(x, w, b):
     return np.stack([single(x[c], w[f, c]) + b[f] for f in range(w.shape[0]) for c in range(x.shape[0])])
 
 
+@with_the_depth_check
 def multi_out_sums_filters(x, w, b):
     return np.stack([sum(single(x[c], w[f, c]) for f in range(w.shape[0])) for c in range(x.shape[0])])
 
@@ -170,6 +185,7 @@ def multi_out_swapped_axes_square_only(x, w, b):
     return multi_out_swapped_axes(x, w, b)
 
 
+@with_the_depth_check
 def multi_out_first_bias(x, w, b):
     return np.stack([multi_in_right(x, w[f], b[0]) for f in range(w.shape[0])])
 
@@ -222,12 +238,12 @@ WRONG = [
     ("corr2d", corr2d_forgets_plus_one, ("output-size",), ("output-size",)),
     ("corr2d", corr2d_no_return, ("no-return",), ("no-return",)),
     ("corr2d", corr2d_returns_text, ("not-an-array",), ("not-an-array",)),
-    ("corr2d", corr2d_with_scipy, None, ("reference-call",)),
-    ("corr2d", corr2d_with_the_library, None, ("reference-call",)),
+    ("corr2d", corr2d_with_scipy, ("reference-call",), ("reference-call",)),
+    ("corr2d", corr2d_with_the_library, ("reference-call",), ("reference-call",)),
     ("conv_output_size", conv_output_size_no_plus_one, ("output-size",), ("output-size",)),
     ("conv_output_size", conv_output_size_true_division, ("output-size",), ("output-size",)),
     ("conv_output_size", conv_output_size_padding_once, ("output-size",), ("output-size",)),
-    ("conv_output_size", conv_output_size_from_the_library, None, ("reference-call",)),
+    ("conv_output_size", conv_output_size_from_the_library, ("reference-call",), ("reference-call",)),
     ("conv2d_multi_in", multi_in_no_sum, ("no-channel-sum",), ("no-channel-sum",)),
     ("conv2d_multi_in", multi_in_mean, ("mean-not-sum",), ("mean-not-sum",)),
     ("conv2d_multi_in", multi_in_reversed_pairing, ("channel-pairing",), ("channel-pairing",)),
@@ -237,7 +253,9 @@ WRONG = [
     ("conv2d_multi_in", multi_in_bias_per_channel, ("bias-per-channel",), ("bias-per-channel",)),
     ("conv2d_multi_in", multi_in_flipped, ("flipped-kernel",), ("flipped-kernel",)),
     ("conv2d_multi_in", multi_in_no_depth_check, ("depth-check",), ("depth-check",)),
-    ("conv2d_multi_in", multi_in_with_the_library, None, ("reference-call",)),
+    # Every problem is listed, one line each: the idea behind the numbers, then the missing depth check.
+    ("conv2d_multi_in", multi_in_mean_no_depth_check, ("mean-not-sum", "depth-check"), ("mean-not-sum", "depth-check")),
+    ("conv2d_multi_in", multi_in_with_the_library, ("reference-call",), ("reference-call",)),
     ("conv2d_multi_out", multi_out_every_channel_its_own_map, ("per-filter-per-channel",), ("per-filter-per-channel",)),
     ("conv2d_multi_out", multi_out_sums_filters, ("filters-summed",), ("filters-summed",)),
     ("conv2d_multi_out", multi_out_mean, ("mean-not-sum",), ("mean-not-sum",)),
@@ -245,7 +263,7 @@ WRONG = [
     ("conv2d_multi_out", multi_out_swapped_axes, ("raises",), ("raises",)),
     ("conv2d_multi_out", multi_out_swapped_axes_square_only, ("channel-pairing",), ("channel-pairing",)),
     ("conv2d_multi_out", multi_out_first_bias, ("missing-bias",), ("missing-bias",)),
-    ("conv2d_multi_out", multi_out_with_the_library, None, ("reference-call",)),
+    ("conv2d_multi_out", multi_out_with_the_library, ("reference-call",), ("reference-call",)),
     ("conv_layer_params", params_no_bias, ("missing-bias",), ("missing-bias",)),
     ("conv_layer_params", params_bias_per_channel, ("bias-per-channel",), ("bias-per-channel",)),
     ("conv_layer_params", params_flat_filters, ("filter-depth",), ("filter-depth",)),
@@ -272,12 +290,15 @@ def test_the_wrong_implementations_here_earn_known_codes():
 
 def test_every_code_has_a_wrong_implementation_that_earns_it():
     # Across the course: notebooks 01-03 here, 04 in test_diagnose_stack.py, 05 in
-    # test_diagnose_vgg16.py, 06 in test_diagnose_learning.py. "raises" and "wrong-values" have their own tests.
+    # test_diagnose_vgg16.py, 06 in test_diagnose_learning.py, and the learners' answers of
+    # every notebook in learner_answers.py. "raises" and "wrong-values" have their own tests.
+    from learner_answers import ANSWERS
     from test_diagnose_learning import WRONG as WRONG_06
     from test_diagnose_stack import WRONG as WRONG_04
     from test_diagnose_vgg16 import WRONG as WRONG_05
 
-    assert codes_earned(WRONG + WRONG_04 + WRONG_05 + WRONG_06) | {"raises", "wrong-values"} == set(diagnose.CODES)
+    learners = {code for row in ANSWERS for code in row.expected or ()}
+    assert codes_earned(WRONG + WRONG_04 + WRONG_05 + WRONG_06) | learners | {"raises", "wrong-values"} == set(diagnose.CODES)
 
 
 def test_the_package_docstring_lists_every_code():
@@ -368,5 +389,5 @@ def test_pytorch_convolution_is_a_reference_call_too():
         out = torch.nn.functional.conv2d(torch.tensor(x)[None, None], torch.tensor(k)[None, None], padding=padding, stride=stride)
         return out[0, 0].numpy()
 
-    assert codes_of(diagnose.check_corr2d, corr2d) is None
+    assert codes_of(diagnose.check_corr2d, corr2d) == ("reference-call",)
     assert codes_of(diagnose.check_corr2d, corr2d, seed=7, hidden=True) == ("reference-call",)

@@ -21,10 +21,7 @@ grader's own judge; only the sandbox around it is left out.
 """
 
 import ast
-import contextlib
-import functools
 import inspect
-import sys
 import types
 
 import nbformat
@@ -35,16 +32,19 @@ from autograder import integrity, integrity_harness
 from autograder.feedback import is_autograder_test_cell
 from conv_lib import diagnose
 from conv_lib.diagnose import EXERCISES, Misconception
-from notebook_tools import NOTEBOOKS, SOLUTIONS, graded_assignments, grade_id, is_solution_cell
+from notebook_tools import (
+    NOTEBOOKS,
+    SOLUTIONS,
+    defined,
+    grade_id,
+    graded_assignments,
+    is_solution_cell,
+    solution_namespace,
+    solution_notebook,
+)
 
 SEED_TEXTS = ("ann/secret-1", "ben/secret-2")
 BY_NAME = {exercise.name: exercise for exercise in EXERCISES}
-
-
-@functools.lru_cache(maxsize=None)
-def solution_notebook(assignment):
-    """The assignment's source notebook, read once (the tests only read it)."""
-    return nbformat.read(SOLUTIONS / assignment / f"{assignment}.ipynb", as_version=4)
 
 
 def graded_functions(notebook):
@@ -52,43 +52,6 @@ def graded_functions(notebook):
     tests = {grade_id(cell): cell.source for cell in notebook.cells if is_autograder_test_cell(cell)}
     return {grade_id(cell): tests[f"{grade_id(cell)}_tests"] for cell in notebook.cells
             if cell.cell_type == "code" and is_solution_cell(cell) and f"{grade_id(cell)}_tests" in tests}
-
-
-def without_magics(source):
-    return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
-
-
-@functools.lru_cache(maxsize=None)
-def solution_namespace(assignment):
-    """The names the assignment's setup cell and solution code cells define, run here (no teaching cells)."""
-    namespace = {"__name__": f"solution_{assignment}"}
-    for cell in solution_notebook(assignment).cells:
-        if cell.cell_type == "code" and (grade_id(cell) == "setup" or is_solution_cell(cell)):
-            exec(compile(without_magics(cell.source), f"<{assignment}:{grade_id(cell)}>", "exec"), namespace)
-    return namespace
-
-
-@contextlib.contextmanager
-def conv_lib_restored():
-    """Whatever a block does to conv_lib's modules (a hostile answer replaces a check), undone after it."""
-    saved = {module_name: dict(vars(module)) for module_name, module in list(sys.modules.items())
-             if module_name.split(".")[0] == "conv_lib"}
-    try:
-        yield
-    finally:
-        for module_name, attributes in saved.items():
-            namespace = vars(sys.modules[module_name])
-            for added in set(namespace) - set(attributes):
-                del namespace[added]
-            namespace.update(attributes)
-
-
-def defined(assignment, name, source):
-    """The function `name` that `source` defines, run in the namespace of the assignment's solution."""
-    namespace = dict(solution_namespace(assignment))
-    with conv_lib_restored():
-        exec(compile(source, f"<{name}>", "exec"), namespace)
-    return namespace[name]
 
 
 def hidden_options(exercise):
@@ -268,14 +231,14 @@ def test_the_held_wrong_implementations_cover_every_exercise():
     assert {name for _, name, _ in HELD} == set(BY_NAME)
 
 
-def test_a_ready_made_call_is_the_hidden_checks_rule_alone(tmp_path):
-    """The exception above, shown: conv_lib's own conv2d gives the right numbers, so only the hidden check
-    (which watches the calls) refuses it; the independent check compares numbers."""
+def test_a_ready_made_call_is_the_notebook_checks_rule_alone(tmp_path):
+    """The exception above, shown: conv_lib's own conv2d gives the right numbers, so only the notebook's
+    checks (which watch the calls, visible and hidden alike) refuse it; the independent check compares numbers."""
     def conv2d(x, w, b, stride=1, padding=0):
         return conv_lib.conv2d(x, w, b, stride=stride, padding=padding)
 
     exercise = BY_NAME["conv2d"]
-    assert notebook_codes(exercise, conv2d, hidden=False) is None
+    assert notebook_codes(exercise, conv2d, hidden=False) == ("reference-call",)
     assert notebook_codes(exercise, conv2d, hidden=True) == ("reference-call",)
     assert independent_problem(exercise, conv2d, SEED_TEXTS[0], tmp_path) == ""
 
@@ -292,3 +255,19 @@ def test_a_count_returned_as_a_float_is_the_hidden_checks_rule_alone(tmp_path):
     assert notebook_codes(exercise, receptive_field, hidden=True) == ("not-an-array",)
     assert independent_problem(exercise, receptive_field, SEED_TEXTS[0], tmp_path) == ""
     assert refused_for_a_rule_of_its_own(exercise, receptive_field, ("not-an-array",))
+
+
+# --------------------------------------------------------------------------
+# Nothing passes in the notebook that grading fails
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, held", [(name, held) for _, name, held in HELD], ids=[label for label, _, _ in HELD])
+def test_a_wrong_answer_the_hidden_check_refuses_fails_the_visible_check_with_the_same_codes(name, held):
+    """The learner sees in the notebook every reason for which grading takes the points: each kind of
+    hidden case has a visible sibling, and the visible check watches for ready-made calls too."""
+    exercise = BY_NAME[name]
+    function = as_function(name, held)
+    hidden = notebook_codes(exercise, function, hidden=True)
+    if hidden is not None:
+        assert notebook_codes(exercise, function, hidden=False) == hidden

@@ -8,6 +8,7 @@ judge. The expected gradients are checked against numerical gradients of
 conv_lib.conv2d_reference, not against the module that computes them.
 """
 
+import contextlib
 import json
 import math
 import os
@@ -86,8 +87,10 @@ def test_the_gradient_cases_cover_batches_strides_padding_and_unreached_rows():
         assert b.shape == (w.shape[0],)
 
 
-def test_the_gradients_match_the_notebooks_own_check():
-    """What the expected values say is right, diagnose.check_conv2d_backward passes too (never stricter)."""
+def test_the_gradients_match_the_notebooks_own_check(monkeypatch):
+    """What the expected values say is right, diagnose.check_conv2d_backward passes too (never stricter).
+    Only the numbers are compared here: the check's watch for ready-made calls is switched off."""
+    monkeypatch.setattr(diagnose.runner, "_watch_for_ready_made_calls", lambda forbidden: contextlib.nullcontext([]))
 
     def from_the_cases(dout, x, w, b, stride=1, padding=0):
         from conv_lib.backward import conv2d_backward_reference

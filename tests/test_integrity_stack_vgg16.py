@@ -167,11 +167,13 @@ def test_a_conv2d_without_the_depth_check_fails_only_its_depth_case(tmp_path):
 
 
 LENIENT_TABLES = {
-    "objects": '''
-from conv_lib import models
+    "objects": OTHER_SOLUTIONS["05_vgg16"]["vgg16_table"] + '''
+from conv_lib.models import LayerRow
 
-def vgg16_table(input_shape=(3, 224, 224)):
-    return models.summary(models.vgg16(), input_shape)      # LayerRow objects, with ReLU and flatten rows
+_vgg16_table = vgg16_table
+
+def vgg16_table(input_shape=(3, 224, 224)):  # LayerRow objects, not dicts
+    return [LayerRow(row["name"], "layer", row["output_shape"], row["params"], row["macs"]) for row in _vgg16_table(input_shape)]
 ''',
     "extra_rows_and_capitals": OTHER_SOLUTIONS["05_vgg16"]["vgg16_table"] + '''
 _vgg16_table = vgg16_table
@@ -191,8 +193,7 @@ def test_a_table_that_nbgraders_check_accepts_passes_here_too(table, tmp_path):
     namespace = {}
     exec(LENIENT_TABLES[table], namespace)
     diagnose.check_vgg16_table(namespace["vgg16_table"])
-    if table != "objects":  # the hidden check refuses a call of conv_lib.models.summary
-        diagnose.check_vgg16_table(namespace["vgg16_table"], hidden=True)
+    diagnose.check_vgg16_table(namespace["vgg16_table"], hidden=True)
     results = check(graded_cells_with("05_vgg16", vgg16_table=LENIENT_TABLES[table]), tmp_path, "05_vgg16")
     assert all(result.passed for result in results.values()), results
 

@@ -155,7 +155,7 @@ CONV_LIB_LAYERS = {
 }
 #: The core: numpy only, no screen, no checks.
 CORE = ("conv_lib.backward", "conv_lib.checks", "conv_lib.data", "conv_lib.gradcheck", "conv_lib.layers",
-        "conv_lib.models", "conv_lib.ops", "conv_lib.shapes", "conv_lib.train")
+        "conv_lib.models", "conv_lib.ops", "conv_lib.shapes", "conv_lib.signatures", "conv_lib.train")
 
 
 def forbidden_imports(module, imported):

@@ -150,7 +150,7 @@ def conv2d_multi_in(x, w, b=0.0):
     if w.shape[1] != x.shape[1]:
         raise ValueError(f"w has {w.shape[1]} channels, x has {x.shape[1]}")
     return np.stack([
-        np.stack([conv2d_multi_in(image, w[f], stride=stride) + b[f] for f in range(w.shape[0])])
+        np.stack([conv2d_multi_in(image, w[f], b[f], stride=stride) for f in range(w.shape[0])])
         for image in x
     ])
 ''',

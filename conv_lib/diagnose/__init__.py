@@ -5,11 +5,16 @@ the learner's function on small crafted inputs, compares each answer with the
 expected one, and when they differ it works out *which* misconception produces
 exactly the learner's numbers: it recomputes the answer the way a learner who
 believes "channels are averaged" or "each filter channel makes its own map"
-would, and sees which of those matches. The failure is a ``Misconception``
-(an ``AssertionError``) whose message starts with stable codes in square
-brackets, for example::
+would, and sees which of those matches. An idea is named only when it fits:
+its answers equal the learner's on every case where both were computed, the
+right ones included (verdict.Verdict); an answer no idea fits is described
+([wrong-values], [output-size]) with its first difference. The failure is a
+``Misconception`` (an ``AssertionError``) whose message lists each problem on
+a line of its own, starting with stable codes in square brackets, a ready-made
+call first, for example::
 
-    [no-channel-sum] conv2d_multi_in returned 3 maps, one per input channel ...
+    [reference-call] conv2d_multi_in calls scipy.signal.correlate2d, a ready-made convolution ...
+    [depth-check] conv2d_multi_in accepted an input with 3 channels and filters with 2 channels ...
 
 The package, the course's order:
 
@@ -26,6 +31,8 @@ The package, the course's order:
     conv_pool_stack_shapes  notebook 04: stack_shapes, receptive_field
     vgg16                   notebook 05: vgg16_table, vgg_block
     learning_filters        notebook 06: conv2d_backward, he_init
+    raised_where, catalogue every code's sentence, notebooks (read from the checks'
+                            source) and example: print_catalogue(), python -m conv_lib.diagnose
 
 Each notebook's module holds its checks, the independent check's cases, and
 at its end the Exercise records; EXERCISES lists them all.
@@ -53,14 +60,18 @@ loops, module plain), never with numpy's or the library's convolution, so a
 learner's notebook cannot change them by replacing a library function. Numpy is
 used only to turn the learner's answer into numbers (and, for check_he_init, to
 make the numpy Generators passed to the learner's function; the statistics of
-its draws are computed in plain Python). Hidden checks (``hidden=True``)
-use other random inputs, also watch for calls to a ready-made convolution
-(``[reference-call]``), and keep inputs and expected values out of the message.
+its draws are computed in plain Python). Visible and hidden checks alike watch
+for calls to a ready-made convolution (``[reference-call]``), so nothing passes
+in the notebook that grading then refuses for a reason the notebook could know;
+hidden checks (``hidden=True``) use other random inputs of the same kinds (each
+kind of hidden case has a visible sibling) and keep inputs and expected values
+out of the message.
 The independent check's cases (``*_independent_cases``) are the one place that
 uses conv_lib for expected answers: they run in the grader's process, where no
 notebook code runs.
 """
 
+from .catalogue import print_catalogue
 from .codes import CODES, Misconception
 from .conv_pool_stack import CONV2D, MAX_POOL2D, check_conv2d, check_max_pool2d
 from .conv_pool_stack_shapes import RECEPTIVE_FIELD, STACK_SHAPES, check_receptive_field, check_stack_shapes
@@ -98,7 +109,7 @@ def exercises_of(assignment):
 
 
 __all__ = [
-    "CODES", "EXERCISES", "Exercise", "Misconception", "exercises_of",
+    "CODES", "EXERCISES", "Exercise", "Misconception", "exercises_of", "print_catalogue",
     "HE_FLAT_KURTOSIS", "HE_LARGE_SIZES", "HE_MEAN_STANDARD_ERRORS", "HE_STD_TOLERANCE",
     "check_conv_output_size", "check_corr2d", "check_conv2d_multi_in", "check_conv2d_multi_out",
     "check_conv_layer_params", "check_conv2d", "check_max_pool2d", "check_stack_shapes", "check_receptive_field",

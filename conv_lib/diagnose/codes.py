@@ -64,7 +64,7 @@ CODES = {
     "db-not-summed": "db is not the sum of dout over the whole batch and every position",
     "dw-channel-mixup": "dw[f, c] pairs the wrong map of dout with the wrong channel of x",
     "dw-batch-not-summed": "dw does not add the parts of all the images of the batch",
-    "dx-not-flipped": "dx correlates dout with w instead of the full convolution (the kernel turned around)",
+    "dx-not-flipped": "dx uses the kernel the wrong way round: each dout value spreads w itself over its window, a full convolution, not a correlation with w",
     "dx-channel-sum": "dx[n, c] does not add the parts of all the filters",
     "wrong-shape": "the weights do not have the shape (c_out, c_in, k, k)",
     "rng-ignored": "the draws do not come from the generator rng that is passed in",
@@ -78,13 +78,18 @@ CODES = {
 class Misconception(AssertionError):
     """A wrong answer, with the codes of the misconceptions that explain it.
 
-    codes:    tuple of codes from CODES, most important first.
-    expected: the expected answer (array or number), or None in hidden checks.
-    given:    the learner's answer, or None in hidden checks.
-    str(error) starts with the codes in square brackets, then plain sentences.
+    codes:       tuple of codes from CODES, most important first.
+    explanation: the plain sentences after the first line's codes.
+    expected:    the expected answer (array or number), or None in hidden checks.
+    given:       the learner's answer, or None in hidden checks.
+    first_codes: the codes that head the message, when it lists several problems
+                 (each further line starts with its own codes); all codes by default.
+    str(error) starts with codes in square brackets, then plain sentences.
     """
 
-    def __init__(self, codes, explanation, expected=None, given=None):
+    def __init__(self, codes, explanation, expected=None, given=None, first_codes=None):
         self.codes = tuple(codes)
+        self.explanation = explanation
         self.expected, self.given = expected, given
-        super().__init__(" ".join(f"[{code}]" for code in self.codes) + " " + explanation)
+        header = self.codes if first_codes is None else tuple(first_codes)
+        super().__init__(" ".join(f"[{code}]" for code in header) + " " + explanation)

@@ -13,7 +13,6 @@ notebook 04's other exercises, are in conv_pool_stack_shapes. CONV2D and
 MAX_POOL2D, at the end, describe each exercise once for both checks.
 """
 
-import math
 import random
 
 import numpy as np
@@ -22,11 +21,12 @@ import conv_lib
 
 from .exercise import EXPECTED_ERROR, Case, Exercise, grid
 from .many_filters import multi_out_candidates
-from .multi_channel import check_depth_mismatch
-from .plain import add, average, corr, elementwise_max, pad, plus, pooled, random_batch, shape_of
+from .multi_channel import check_depth_mismatch, image_reshape_candidate
+from .plain import (add, average, channels_last_by_reshape, corr, cropped, elementwise_max, index_steps_by_stride, pad, plus, pooled,
+                    random_batch, shape_of)
 from .runner import Runner
-from .single_channel import size_reason
-from .verdict import check_case, fail, match_misconception, same, short_traceback
+from .single_channel import loop_slips, size_reason
+from .verdict import Verdict, short_traceback
 
 
 def _subsample(nested, stride):
@@ -52,6 +52,11 @@ def batch_candidates(name, answers, combined=()):
     combined: (answer, words) pairs, one answer standing for the whole batch
     (the images summed, say); words say what the learner's function did.
     """
+    swapped = (
+        ["batch-mixed"],
+        [list(group) for group in zip(*answers)],
+        f"{name} returned the axes in the order (channels, images, ...): the batch axis comes first, (N, C, H, W)",
+    )
     if len(answers) == 1:
         yield (
             ["batch-mixed"],
@@ -59,6 +64,8 @@ def batch_candidates(name, answers, combined=()):
             f"{name} dropped the batch axis: the answer for a batch of images has one result per "
             "image, out[n] for image x[n], even when the batch holds a single image (shape (N, ...))",
         )
+        if len(answers[0]) > 1:
+            yield swapped
         return
     N, first = len(answers), answers[0]
     for shaped in ([first], first):
@@ -80,11 +87,7 @@ def batch_candidates(name, answers, combined=()):
                 shaped,
                 f"{name} {words}: each image x[n] gets its own result out[n], computed from x[n] alone",
             )
-    yield (
-        ["batch-mixed"],
-        [list(group) for group in zip(*answers)],
-        f"{name} returned the axes in the order (channels, images, ...): the batch axis comes first, (N, C, H, W)",
-    )
+    yield swapped
 
 
 def _conv2d_cases(seed, hidden):
@@ -95,7 +98,7 @@ def _conv2d_cases(seed, hidden):
         (2, 3, 2, 5, 6, 3, 3, 0, 1),
         (1, 1, 4, 5, 4, 3, 2, 1, 1),
         (2, 2, 3, 7, 6, 3, 3, 1, 2),
-        (1, 3, 1, 4, 5, 2, 3, 2, 1),
+        (2, 3, 1, 4, 5, 2, 3, 2, 1),  # one filter: its axis stays, (N, 1, Ho, Wo)
         (2, 3, 3, 6, 5, 2, 2, 0, 2),
     ]
     if hidden:
@@ -105,6 +108,7 @@ def _conv2d_cases(seed, hidden):
             (3, 1, 2, 4, 4, 3, 3, 2, 2),
             (2, 4, 3, 5, 5, 2, 2, 1, 1),
             (1, 3, 3, 7, 6, 3, 2, 1, 3),
+            (2, 2, 1, 5, 4, 2, 2, 1, 2),  # one filter
         ]
     cases = []
     for N, C_in, C_out, rows, columns, kH, kW, padding, stride in shapes:
@@ -115,10 +119,14 @@ def _conv2d_cases(seed, hidden):
     return cases
 
 
-def _expected_conv2d(x, w, b, padding, stride):
-    """y[n][f] = sum over c of corr(x[n][c] padded, w[f][c]) with the stride, plus b[f]."""
+def _expected_conv2d(x, w, b, padding, stride, correlate=None):
+    """y[n][f] = sum over c of corr(x[n][c] padded, w[f][c]) with the stride, plus b[f].
+
+    correlate(channel, kernel): one channel's response made another way (a loop's slip).
+    """
+    correlate = correlate or (lambda channel, kernel: corr(channel, kernel, padding, stride))
     return [
-        [plus(add(*[corr(image[c], w[f][c], padding, stride) for c in range(len(image))]), b[f]) for f in range(len(w))]
+        [plus(add(*[correlate(image[c], w[f][c]) for c in range(len(image))]), b[f]) for f in range(len(w))]
         for image in x
     ]
 
@@ -132,7 +140,8 @@ def _conv2d_candidates(x, w, b, padding, stride, expected):
         ([add(*maps) for maps in zip(*expected)], "adds the images of the batch together"),
     ])
     # Notebooks 02 and 03's misconceptions, image by image, on the padded input.
-    per_image = [list(multi_out_candidates([pad(channel, padding) for channel in image], w, b, "conv2d")) for image in x]
+    per_image = [list(multi_out_candidates([pad(channel, padding) for channel in image], w, b, "conv2d", image_reshape=False))
+                 for image in x]
     for options in zip(*per_image):
         codes, _, explanation = options[0]
         yield codes, [_subsample(answer, stride) for _, answer, _ in options], explanation
@@ -156,6 +165,15 @@ def _conv2d_candidates(x, w, b, padding, stride, expected):
         "conv2d misses the last row and column of window positions: a window fits "
         "floor((n + 2*padding - k) / stride) + 1 times (the +1)",
     )
+    for codes, correlate, explanation in loop_slips("conv2d", padding, stride):
+        if codes == ["index-steps-by-stride"]:  # the zeros the loop never reaches get no bias either
+            answer = [[index_steps_by_stride(m, stride) for m in image] for image in _expected_conv2d(x, w, b, padding, 1)]
+        else:
+            answer = _expected_conv2d(x, w, b, padding, stride, correlate)
+        yield codes, answer, explanation
+    if len(x[0]) > 1:
+        scrambled = [channels_last_by_reshape(image) for image in x]
+        yield image_reshape_candidate("conv2d", _expected_conv2d(scrambled, w, b, padding, stride))
 
 
 @short_traceback
@@ -173,30 +191,18 @@ def check_conv2d(conv2d, seed=0, hidden=False, picture=None):
         hint=". Remember the axes: x[n, c] is channel c of image n, w[f, c] is channel c of filter f, "
              "and the answer has shape (N, C_out, Ho, Wo).",
     )
+    verdict = Verdict(runner, picture)
     for x, w, b, padding, stride in _conv2d_cases(seed, hidden):
         given = runner.array(np.array(x, dtype=float), np.array(w, dtype=float), np.array(b, dtype=float),
                              stride=stride, padding=padding)
         expected = _expected_conv2d(x, w, b, padding, stride)
-        if same(given, expected):
-            continue
-        N, C_in, C_out = len(x), len(x[0]), len(w)
-        shape = shape_of(expected)
         case = f"x of shape {shape_of(x)}, w of shape {shape_of(w)}, padding={padding}, stride={stride}"
-        if (C_in > 1 and given.ndim >= 4 and given.shape[0] == N and given.shape[-2:] == shape[-2:]
-                and math.prod(given.shape[1:-2]) == C_out * C_in):
-            fail(
-                runner,
-                ["per-filter-per-channel"],
-                f"conv2d returned {C_out * C_in} maps per image (shape {given.shape}) for {C_out} filters on "
-                f"{C_in} channels: one per filter and channel. Each filter sums its {C_in} channel "
-                f"responses into one map, so {C_out} filters give {C_out} maps (shape {shape}).",
-                expected, None, picture,
-            )
         sizes = [(len(x[0][0]), len(w[0][0]), padding, stride), (len(x[0][0][0]), len(w[0][0][0]), padding, stride)]
-        match_misconception(runner, case, given, expected, _conv2d_candidates(x, w, b, padding, stride, expected), picture,
-               size_reason(sizes))
+        verdict.case(case, given, expected, lambda x=x, w=w, b=b, padding=padding, stride=stride, expected=expected:
+                     _conv2d_candidates(x, w, b, padding, stride, expected), size_reason(sizes))
     x = np.ones((1, 3, 4, 4))
-    check_depth_mismatch(runner, 3, 2, lambda: runner.call(x, np.ones((2, 2, 2, 2)), np.zeros(2)))
+    check_depth_mismatch(verdict, 3, 2, lambda: runner.call(x, np.ones((2, 2, 2, 2)), np.zeros(2)))
+    verdict.judge()
 
 
 def _max_pool2d_cases(seed, hidden):
@@ -232,6 +238,14 @@ def _max_pool2d_candidates(x, size, stride, expected):
         )
         yield ["pool-mixes-channels"], [[m] for m in mixed], one_channel
         yield ["pool-mixes-channels"], mixed, one_channel
+        summed = [pooled(add(*image), size, stride) for image in x]
+        for answer in ([[m] for m in summed], summed, [[m] * C for m in summed]):
+            yield (
+                ["pool-mixes-channels"],
+                answer,
+                "max_pool2d adds the channels together before pooling: pooling works on each channel on its "
+                "own, out[n, c] comes from x[n, c] only, and C channels in give C channels out",
+            )
         yield (
             ["pool-mixes-channels"],
             [[m] * C for m in mixed],
@@ -255,6 +269,21 @@ def _max_pool2d_candidates(x, size, stride, expected):
             ["output-size"],
             [[pooled(channel, size, 1) for channel in image] for image in x],
             "max_pool2d ignores the stride: the window moves stride pixels at a time",
+        )
+    if stride > 1:
+        yield (
+            ["start-not-strided"],
+            [[cropped(pooled(channel, size, 1), len(expected[0][0]), len(expected[0][0][0])) for channel in image]
+             for image in x],
+            "max_pool2d has the right output size, but window i starts at row i: it starts at i * stride "
+            "(and column j at j * stride). In a loop: x[n, c, i*stride : i*stride + size, ...]",
+        )
+        yield (
+            ["index-steps-by-stride"],
+            [[index_steps_by_stride(pooled(channel, size, 1), stride) for channel in image] for image in x],
+            "max_pool2d's loop counter steps by the stride and is also used as the output index, so the output "
+            "has the stride-1 size with zeros between the windows. Count windows with i in range(Ho), store "
+            "at out[..., i, j], and start the window at i * stride",
         )
     yield (
         ["output-size"],
@@ -284,6 +313,7 @@ def check_max_pool2d(max_pool2d, seed=0, hidden=False, picture=None):
         hint=". x has shape (N, C, H, W); each channel of each image is pooled on its own.",
         ready_made="pooling", numbers_hidden=True,
     )
+    verdict = Verdict(runner, picture)
     for x, size, stride, defaults in _max_pool2d_cases(seed, hidden):
         array = np.array(x, dtype=float)
         given = runner.array(array) if defaults else runner.array(array, size=size, stride=stride)
@@ -291,8 +321,10 @@ def check_max_pool2d(max_pool2d, seed=0, hidden=False, picture=None):
         call = "max_pool2d(x) (size=2, stride=2 by default)" if defaults else f"max_pool2d(x, size={size}, stride={stride})"
         case = f"{call} with x of shape {shape_of(x)}"
         sizes = [(len(x[0][0]), size, 0, stride), (len(x[0][0][0]), size, 0, stride)]
-        check_case(runner, case, given, expected, lambda: _max_pool2d_candidates(x, size, stride, expected),
-                    picture, size_reason(sizes, pooling=True))
+        verdict.case(case, given, expected,
+                     lambda x=x, size=size, stride=stride, expected=expected: _max_pool2d_candidates(x, size, stride, expected),
+                     size_reason(sizes, pooling=True))
+    verdict.judge()
 
 
 # --------------------------------------------------------------------------

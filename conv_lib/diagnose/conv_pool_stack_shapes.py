@@ -24,7 +24,7 @@ from .exercise import Case, Exercise
 from .plain import output_size
 from .runner import Runner, is_number, is_whole, whole_or_number
 from .single_channel import POOL_TILES, WRONG_OUTPUT_SIZE_FORMULAS, wrong_size_reason
-from .verdict import close, refuse, short_traceback
+from .verdict import close, hidden_words, refuse, short_traceback
 
 # Layer specs, as in conv_lib.models: ("conv", c_out, k, stride, padding), ("pool", size, stride), ("relu",).
 
@@ -119,8 +119,54 @@ def layer_mistakes(layer, shape_in, given):
     return codes, reasons
 
 
+_CHANNEL_COUNT = "a conv layer outputs one map per filter: as many channels as filters; a pool or ReLU keeps them"
+
+#: The channel count each idea gives after one layer of its kind, from the channels the learner's
+#: own previous shape has: (kind of layer, count(layer, channels in)).
+_CHANNEL_RULES = {
+    "conv-keeps-channels": ("conv", lambda layer, channels: channels),
+    "per-filter-per-channel": ("conv", lambda layer, channels: channels * layer[1]),
+    "pool-mixes-channels": ("pool", lambda layer, channels: 1),  # the maximum through the depth: one map
+}
+
+
+def _channel_idea_fits(code, answered):
+    """Does a channel idea give the learner's channel count at every layer of its kind, in every stack?
+
+    answered: (input_shape, layers, the learner's shapes) per case. A layer's input channels are
+    the learner's own previous count, or the right one (a learner may track the channels right
+    and write them wrong, or carry the wrong count on): the idea must give the learner's count
+    from one of them.
+    """
+    kind, count = _CHANNEL_RULES[code]
+    for input_shape, layers, shapes in answered:
+        learners, right = input_shape[0], tuple(input_shape)
+        for layer, given in zip(layers, shapes):
+            if len(given) != 3:
+                return False
+            if layer[0] == kind and given[0] not in (count(layer, learners), count(layer, right[0])):
+                return False
+            learners, right = given[0], _layer_shape(layer, right)
+    return True
+
+
+def channel_ideas_that_fit(codes, reasons, answered):
+    """codes and reasons of layer_mistakes, a channel idea that does not fit every layer of its kind
+    (_channel_idea_fits) turned into [wrong-values] with the rule."""
+    codes, reasons = list(codes), list(reasons)
+    for position, code in enumerate(codes):
+        if code in _CHANNEL_RULES and not _channel_idea_fits(code, answered):
+            codes[position], reasons[position] = "wrong-values", _CHANNEL_COUNT
+    return codes, reasons
+
+
 def _stack_shapes_cases(seed, hidden):
-    """(input_shape, layers) cases."""
+    """(input_shape, layers) cases.
+
+    Every kind of layer a hidden stack may hold has a visible sibling: 1x1, 3x3 and 5x5
+    convolutions, padded or not, with stride 1 or 2; pools of 2x2 and 3x3 with strides 1, 2
+    and 3; a stack that starts with a pool or a ReLU; inputs of 1 to 4 channels, not square.
+    """
     if not hidden:
         vgg_blocks = [("conv", 64, 3, 1, 1), ("relu",), ("conv", 64, 3, 1, 1), ("relu",), ("pool", 2, 2),
                       ("conv", 128, 3, 1, 1), ("relu",), ("conv", 128, 3, 1, 1), ("relu",), ("pool", 2, 2)]
@@ -130,6 +176,11 @@ def _stack_shapes_cases(seed, hidden):
             ((3, 224, 224), vgg_blocks),
             ((3, 227, 227), [("conv", 96, 11, 4, 0), ("relu",), ("pool", 3, 2), ("conv", 256, 5, 1, 2), ("relu",), ("pool", 3, 2)]),
             ((2, 7, 9), [("conv", 4, 3, 2, 1), ("pool", 2, 2)]),
+            # pools that do not halve: 2x2 with stride 1, 3x3 with stride 3; a 1x1 and a strided 5x5 conv
+            ((4, 20, 30), [("pool", 2, 1), ("conv", 12, 1, 1, 0), ("relu",), ("conv", 5, 5, 2, 2), ("pool", 3, 3),
+                           ("conv", 6, 3, 2, 0)]),
+            # a ReLU first; a strided conv without padding; a 3x3 pool with stride 1; a strided 5x5 conv without padding
+            ((2, 17, 23), [("relu",), ("conv", 3, 3, 2, 0), ("pool", 3, 1), ("conv", 8, 5, 2, 0), ("relu",)]),
         ]
     generator = random.Random(seed)
     return [_random_stack(generator) for _ in range(4)]
@@ -224,28 +275,62 @@ def check_stack_shapes(stack_shapes, seed=0, hidden=False):
     """
     runner = Runner(stack_shapes, "stack_shapes", hidden, {"layer_output_shape", "summary"},
                      ready_made="shape calculation (conv_lib.models)", numbers_hidden=True)
+    answered, crash = [], None
     for input_shape, layers in _stack_shapes_cases(seed, hidden):
-        shapes = _shape_list(runner, runner.call(tuple(input_shape), [tuple(layer) for layer in layers]))
-        expected = _stack_shapes(input_shape, layers)
+        try:
+            shapes = _shape_list(runner, runner.call(tuple(input_shape), [tuple(layer) for layer in layers]))
+        except Misconception as error:
+            if error.codes[-1:] != ("raises",):
+                raise
+            crash = crash or error  # a wrong idea can make a later stack crash: name the idea first
+            continue
         if len(shapes) != len(layers):
             _refuse_entry_count(runner, shapes, input_shape, layers)
+        answered.append((input_shape, layers, shapes))
+    problem = _first_wrong_layer(answered) or _first_fraction(answered)
+    if problem is None and crash is not None:
+        raise crash
+    if problem is not None:
+        codes, explanation, hidden_explanation = problem
+        if runner.hidden:
+            explanation = hidden_words(codes, hidden_explanation)
+        if crash is None:
+            raise Misconception(codes, explanation)
+        raise Misconception(codes + [code for code in crash.codes if code not in codes],
+                            explanation + "\n" + str(crash), first_codes=codes) from crash.__cause__
+
+
+def _first_wrong_layer(answered):
+    """(codes, explanation, hidden explanation) for the first layer whose shape is wrong, or None.
+
+    A channel idea is named only when it gives the learner's channel count at every layer of
+    its kind (_channel_idea_fits); the output-size reason is the formula that gives the whole list."""
+    for input_shape, layers, shapes in answered:
+        expected = _stack_shapes(input_shape, layers)
         for index, (layer, given, right) in enumerate(zip(layers, shapes, expected)):
             if _same_shape(given, right):
                 continue
             shape_in = expected[index - 1] if index else tuple(input_shape)
-            codes, reasons = layer_mistakes(layer, shape_in, given)
+            codes, reasons = channel_ideas_that_fit(*layer_mistakes(layer, shape_in, given), answered)
             if "output-size" in codes:
                 reasons[-1] = _stack_size_reason(input_shape, layers, shapes) or reasons[-1]
-            refuse(runner, codes,
+            return (codes,
                     f"stack_shapes says layer {index + 1} ({_layer_words(layer)}) turns {shape_in} into "
                     f"{shown(given)}; {'; '.join(reasons)}: it gives {right}.",
                     f"on a hidden stack a {layer[0]} layer gives the wrong shape: {'; '.join(reasons)}.")
+    return None
+
+
+def _first_fraction(answered):
+    """The [output-size] problem of a shape with sizes that are not whole numbers, or None."""
+    for _, _, shapes in answered:
         for index, given in enumerate(shapes):
             if not all(is_whole(value) for value in given):
-                refuse(runner, ["output-size"],
+                return (["output-size"],
                         f"stack_shapes gives layer {index + 1}'s shape as {shown(given)}: sizes are whole "
                         "numbers; use // (floor division) so they stay ints",
                         "stack_shapes gives a shape with numbers that are not ints: use // (floor division)")
+    return None
 
 
 def _receptive_field(layers, start=1, widen=lambda k, p: k - 1, strides=True, early=False, pools=True):
@@ -315,7 +400,7 @@ _RECEPTIVE_FIELD_MISTAKES = [
 
 
 def _receptive_field_cases(seed, hidden):
-    """(words for the stack, layers) cases."""
+    """(words for the stack, layers) cases; every kind of layer a hidden stack may hold has a visible sibling."""
     conv3, pool2 = ("conv", 64, 3, 1, 1), ("pool", 2, 2)
     if not hidden:
         vgg16 = []
@@ -331,6 +416,13 @@ def _receptive_field_cases(seed, hidden):
              [("conv", 8, 3, 2, 1), ("relu",), ("conv", 16, 3, 2, 1), ("relu",), ("conv", 16, 3, 1, 1)]),
             ("conv 11x11 stride 4, pool 3x3 stride 2, conv 5x5 padding 2, pool 3x3 stride 2 (AlexNet)",
              [("conv", 96, 11, 4, 0), ("relu",), ("pool", 3, 2), ("conv", 256, 5, 1, 2), ("relu",), ("pool", 3, 2)]),
+            # the kinds of layer a hidden stack may hold besides: pools with strides 1 and 3, 1x1, 2x2 and 7x7
+            # convs, a conv with stride 3, a pool first
+            ("conv 7x7 stride 2 padding 3, pool 3x3 stride 3, conv 1x1, conv 2x2 stride 3, pool 2x2 stride 1",
+             [("conv", 8, 7, 2, 3), ("relu",), ("pool", 3, 3), ("conv", 8, 1, 1, 0), ("conv", 8, 2, 3, 0), ("relu",),
+              ("pool", 2, 1)]),
+            ("pool 2x2 stride 1, conv 3x3 stride 3, pool 3x3 stride 1, conv 3x3",
+             [("pool", 2, 1), ("conv", 8, 3, 3, 1), ("relu",), ("pool", 3, 1), ("conv", 8, 3, 1, 0)]),
         ]
     generator = random.Random(seed)
     cases = []
@@ -372,12 +464,11 @@ def check_receptive_field(receptive_field, seed=0, hidden=False):
                         f"receptive_field for {words} gives {given!r}: return an int (a number of pixels)",
                         "receptive_field must return an int (a number of pixels)")
         return
-    # The mistake that explains every case, else the one that explains the first wrong case.
+    # Only a mistake that gives the learner's answer on every case (the right ones too) is named.
     consistent = [(codes, reason) for codes, rule, reason in _RECEPTIVE_FIELD_MISTAKES
                   if all(given == rule(layers) for _, layers, given, _ in answers)]
     words, layers, given, expected = wrong[0]
-    first = [(codes, reason) for codes, rule, reason in _RECEPTIVE_FIELD_MISTAKES if given == rule(layers)]
-    codes, reason = (consistent or first or [(["wrong-values"],
+    codes, reason = (consistent or [(["wrong-values"],
                      "start with r = 1 and jump = 1; per conv or pool, r += (k - 1) * jump, then jump *= stride")])[0]
     refuse(runner, codes,
             f"receptive_field for {words} should be {expected}, you gave {given}: {reason}.",

@@ -25,7 +25,7 @@ from .codes import Misconception
 from .exercise import Case, DiffersFrom, Draws, Exercise, Rng, SameAs, grid
 from .plain import add, flatten, flip, output_size, pad, random_batch, scaled, shape_of
 from .runner import Runner
-from .verdict import first_difference, hidden_words, refuse, same, short_traceback, shown_number
+from .verdict import Verdict, first_difference, hidden_words, refuse, same, short_traceback, shown_number
 
 _GRADIENTS = ("dx", "dw", "db")
 #: The names of each gradient's axes, for "dw is wrong for filter 1, channel 0, at (row 0, column 2)".
@@ -131,6 +131,14 @@ def _backward_cases(seed, hidden):
         (1, 2, 2, 6, 5, 3, 2, 2, 1),  # the last row and column of the padded x are in no window
         (2, 3, 2, 4, 6, 1, 1, 2, 0),
         (2, 2, 2, 6, 6, 2, 2, 2, 1),
+        # the siblings of the hidden cases' kinds: one input channel and three filters, padding 1 with a
+        # 2x2 kernel; a wide kernel with stride 2 and no padding, whose last row and column of x are in no window;
+        # a 1 x k kernel; one filter as large as its input, padded; a 3x3 kernel with stride 2 and padding 1
+        (1, 1, 3, 5, 4, 2, 2, 1, 1),
+        (1, 2, 2, 5, 6, 2, 3, 2, 0),
+        (2, 2, 2, 5, 4, 1, 3, 1, 0),
+        (1, 3, 1, 3, 3, 3, 3, 1, 1),
+        (1, 2, 3, 6, 5, 3, 3, 2, 1),
     ]
     if hidden:
         shapes = [
@@ -198,9 +206,10 @@ def _dw_candidates(dout, xpad, shape, stride):
                "every filter gets the same gradient, made from all the maps of dout together: dw[f, c] comes "
                "from map f of dout only, the output of filter f")
     if N > 1:
-        yield (["dw-batch-not-summed"], dw(images=[0]),
-               "dw uses the first image of the batch only: every image adds its own part, so dw[f, c] sums "
-               "over the images n")
+        for image, which in [(0, "first"), (N - 1, "last")]:
+            yield (["dw-batch-not-summed"], dw(images=[image]),
+                   f"dw keeps the {which} image's part only (set to zero, or `=` where `+=` belongs, inside the "
+                   "loop over the images?): every image adds its own part, so dw[f, c] sums over the images n")
         yield (["dw-batch-not-summed"], dw(scale=1 / N),
                "dw averages over the batch: the loss adds up the images, so their parts of dw add up too; "
                "do not divide by N")
@@ -217,9 +226,10 @@ def _dx_candidates(dout, w, padded_size, stride, padding):
     def dx(**options):
         return _dx(dout, w, padded_size, **({"stride": stride, "padding": padding} | options))
 
-    flipped = ("dx correlates dout with w: going back, each dout[n, f, i, j] spreads w[f] over the window it "
-               "came from, which is the FULL convolution of dout with w, a correlation with w turned upside "
-               "down and left to right")
+    flipped = ("dx has the kernel the wrong way round: going back, each dout[n, f, i, j] spreads w[f] itself, "
+               "unturned, over the window it came from. In a loop: dx[n, c, i*stride + u, j*stride + v] += "
+               "w[f, c, u, v] * dout[n, f, i, j], w as it is. Vectorised, that is the FULL convolution of dout "
+               "with w, a correlation with w turned upside down and left to right, not a correlation with w")
     yield ["dx-not-flipped"], dx(kernel=flip), flipped
     if padding:
         crop = "dx is the gradient of the padded input: crop the padding off, dx has the shape of x"
@@ -306,11 +316,14 @@ def _fail_gradient(runner, name, codes, explanation, expected, given, case, pict
                         expected=np.array(expected, dtype=float), given=given)
 
 
-def _check_gradient(runner, name, given, expected, candidates, case_shapes, case, picture):
-    """Explain a wrong gradient by the first misconception that reproduces it exactly, else by its shape or rule."""
-    for codes, answer, explanation in candidates:
-        if same(given, answer):
-            _fail_gradient(runner, name, codes, explanation, expected, given, case, picture)
+def _check_gradient(runner, name, verdict, probe, case_shapes, picture):
+    """Explain the first wrong case of one gradient by a misconception that reproduces it on every
+    case (verdict.fitting), else by its shape or rule. probe: that case, its .case the words for it."""
+    given, expected, case = probe.given, probe.expected, probe.case
+    named = verdict.fitting(probe)
+    if named is not None:
+        codes, _, explanation = named
+        _fail_gradient(runner, name, codes, explanation, expected, given, case, picture)
     if given.shape != shape_of(expected):
         mistake = _gradient_size_mistake(name, given.shape, case_shapes)
         codes, explanation = mistake or (["output-size"], f"{name} has {_GRADIENT_SHAPES[name]}")
@@ -371,6 +384,8 @@ def check_conv2d_backward(conv2d_backward, seed=0, hidden=False, picture=None):
         hint=". dout has shape (N, C_out, Ho, Wo), x (N, C_in, H, W), w (C_out, C_in, kH, kW) and b (C_out,); "
              "return (dx, dw, db) with the shapes of x, w and b.",
     )
+    verdicts = {name: Verdict(runner) for name in _GRADIENTS}  # one per gradient: which ideas fit every case
+    shapes_of_case = []
     for dout, x, w, b, stride, padding in _backward_cases(seed, hidden):
         answer = runner.call(*(np.array(value, dtype=float) for value in (dout, x, w, b)), stride=stride, padding=padding)
         (N, C_out, Ho, Wo), (_, C_in, H, W), (_, _, kH, kW) = shape_of(dout), shape_of(x), shape_of(w)
@@ -383,13 +398,30 @@ def check_conv2d_backward(conv2d_backward, seed=0, hidden=False, picture=None):
         case = (f"dout of shape {shape_of(dout)}, x of shape {shape_of(x)}, w of shape {shape_of(w)}, "
                 f"stride={stride}, padding={padding}")
         candidates = {
-            "db": lambda: _db_candidates(dout),
-            "dw": lambda: _dw_candidates(dout, xpad, shape_of(w), stride),
-            "dx": lambda: _dx_candidates(dout, w, padded_size, stride, padding),
+            "db": lambda dout=dout: _db_candidates(dout),
+            "dw": lambda dout=dout, xpad=xpad, w=w, stride=stride: _dw_candidates(dout, xpad, shape_of(w), stride),
+            "dx": lambda dout=dout, w=w, size=padded_size, stride=stride, padding=padding:
+                _dx_candidates(dout, w, size, stride, padding),
         }
-        for name in ("db", "dw", "dx"):
-            if not same(given[name], expected[name]):
-                _check_gradient(runner, name, given[name], expected[name], candidates[name](), case_shapes, case, picture)
+        for name in _GRADIENTS:
+            verdicts[name].case(case, given[name], expected[name], candidates[name])
+        shapes_of_case.append(case_shapes)
+    # Every wrong gradient is a problem of its own, one line each: db, then dw, then dx.
+    for name in ("db", "dw", "dx"):
+        verdicts[name].record()
+    problems = []
+    for name in ("db", "dw", "dx"):
+        wrong = [(probe, shapes) for probe, shapes in zip(verdicts[name].probes, shapes_of_case) if not probe.right]
+        if wrong:
+            try:
+                _check_gradient(runner, name, verdicts[name], *wrong[0], picture if not problems else None)
+            except Misconception as error:
+                problems.append(error)
+    if problems:
+        first = problems[0]
+        codes = list(dict.fromkeys(code for error in problems for code in error.codes))
+        raise Misconception(codes, "\n".join([first.explanation] + [str(error) for error in problems[1:]]),
+                            expected=first.expected, given=first.given, first_codes=first.codes)
 
 
 #: check_he_init's tolerances on its large draw (autograder/integrity.py judges with the same ones):
@@ -410,7 +442,7 @@ HE_LARGE_SIZES = ((40, 120, 3), (16, 48, 7), (64, 84, 3), (80, 60, 3), (48, 36, 
 def _he_init_cases(seed, hidden):
     """(small layer sizes (c_out, c_in, k) for the shape, the large one for the statistics, generator seeds)."""
     generator = random.Random(seed)
-    small = [(4, 3, 3), (8, 1, 5), (2, 6, 1)]
+    small = [(4, 3, 3), (8, 1, 5), (2, 6, 1), (1, 5, 2)]  # (1, 5, 2): one filter, an even kernel, as hidden ones have
     large = (24, 72, 5)  # fan_in 1,800: the standard deviation is sqrt(2 / 1800) = 1/30
     if hidden:
         small = [(5, 2, 3), (3, 7, 1), (6, 4, 5), (1, 3, 2)]

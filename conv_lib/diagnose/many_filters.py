@@ -17,12 +17,13 @@ import numpy as np
 
 import conv_lib
 
-from .codes import Misconception
 from .exercise import EXPECTED_ERROR, Case, Exercise, grid
-from .multi_channel import check_depth_mismatch, expected_single_filter, single_filter_candidates
-from .plain import add, corr, plus, random_batch, random_maps, shape_of
+from .multi_channel import (check_depth_mismatch, expected_single_filter, image_reshape_candidate,
+                            single_filter_candidates)
+from .plain import (add, channels_last_by_reshape, corr, plus, random_batch, random_maps, reshaped, scaled,
+                    shape_of)
 from .runner import ALL_CONVOLUTIONS, Runner, whole_or_number
-from .verdict import check_case, fail, short_traceback
+from .verdict import Verdict, short_traceback
 
 
 def _multi_out_cases(seed, hidden):
@@ -45,18 +46,74 @@ def _multi_out_cases(seed, hidden):
     return cases
 
 
-def multi_out_candidates(x, w, b, name="conv2d_multi_out"):
-    """What a learner holding each misconception of notebooks 02-03 would return for the filters w."""
+def dealt_in_blocks(f, C_in, C_out):
+    """The channel of filter f when C_out filters are split into C_in blocks of nearly equal size
+    (as np.array_split does: the first C_out % C_in blocks one larger)."""
+    small, larger = divmod(C_out, C_in)
+    channel, first = 0, 0
+    while f >= first + small + (channel < larger):
+        first += small + (channel < larger)
+        channel += 1
+    return channel
+
+
+def multi_out_candidates(x, w, b, name="conv2d_multi_out", image_reshape=True):
+    """What a learner holding each misconception of notebooks 02-03 would return for the filters w.
+
+    image_reshape: also the image turned channels-last with reshape (conv2d, which pads first,
+    makes that answer itself from the unpadded images).
+    """
     C_in, C_out = len(x), len(w)
-    if C_in != C_out:
-        for bias_of_channel in (lambda c: 0, lambda c: sum(b)):
+    kH, kW = len(w[0][0]), len(w[0][0][0])
+    if C_out == 1:
+        yield (
+            ["axis-dropped"],
+            expected_single_filter(x, w[0], b[0]),
+            f"{name} dropped the filter axis for a single filter (squeeze, or returning the map itself): "
+            "one filter still gives shape (1, Ho, Wo), C_out maps for C_out filters",
+        )
+    Ho, Wo = shape_of(corr(x[0], w[0][0]))
+    for bias_of, bias_note in [(lambda f: b[f], ""), (lambda f: 0, " (and no bias)")]:
+        responses = [[plus(corr(x[c], w[f][c]), bias_of(f)) for c in range(C_in)] for f in range(C_out)]
+        by_channel = [[responses[f][c] for f in range(C_out)] for c in range(C_in)]
+        for answer in (responses, [m for maps in responses for m in maps], [m for maps in by_channel for m in maps]):
+            yield (
+                ["per-filter-per-channel"],
+                answer,
+                f"{name} returned {C_out * C_in} maps for {C_out} filters on {C_in} channels: one per filter "
+                f"and channel{bias_note}. Each filter sums its {C_in} channel responses into one map, so "
+                f"{C_out} filters give {C_out} maps (shape {(C_out, Ho, Wo)})",
+            )
+    for combine, how in [(lambda maps: add(*maps), "adding up"), (lambda maps: scaled(add(*maps), 1 / C_out), "averaging")]:
+        for bias_of_channel in (lambda c: 0, lambda c: sum(b), lambda c: sum(b) / C_out):
             yield (
                 ["filters-summed"],
-                [plus(add(*[corr(x[c], w[f][c]) for f in range(C_out)]), bias_of_channel(c)) for c in range(C_in)],
-                f"{name} returned {C_in} maps, one per input channel, by adding up the "
+                [plus(combine([corr(x[c], w[f][c]) for f in range(C_out)]), bias_of_channel(c)) for c in range(C_in)],
+                f"{name} returned {C_in} maps, one per input channel, by {how} the "
                 f"{C_out} filters. It is the other way round: each filter sums over the channels, "
                 f"so {C_out} filters give {C_out} maps",
             )
+    if C_in > 1:
+        for channel_of in (lambda f: f % C_in, lambda f: dealt_in_blocks(f, C_in, C_out)):
+            for kernel_of in (lambda f, c: w[f][c], lambda f, c: w[f][0]):
+                yield (
+                    ["filter-reads-one-channel"],
+                    [plus(corr(x[channel_of(f)], kernel_of(f, channel_of(f))), b[f]) for f in range(C_out)],
+                    f"{name} deals the filters out to the input channels (in turn, or in blocks), so each filter "
+                    f"reads one channel. Every filter reads ALL {C_in} input channels, one kernel channel each, "
+                    "and sums them",
+                )
+    if C_in > 1 and C_out > 1:
+        layout = reshaped(w, C_in, C_out, kH, kW)
+        yield (
+            ["reshape-not-transpose"],
+            [expected_single_filter(x, [layout[c][f] for c in range(C_in)], b[f]) for f in range(C_out)],
+            f"{name} reads w with reshape as if it were (C_in, C_out, kH, kW): reshape keeps the numbers in "
+            "order, so it scrambles filters and channels. w is (C_out, C_in, kH, kW): w[f, c] is what you need",
+        )
+    if C_in > 1 and image_reshape:
+        scrambled = channels_last_by_reshape(x)
+        yield image_reshape_candidate(name, [expected_single_filter(scrambled, w[f], b[f]) for f in range(C_out)])
     if C_in == C_out and C_in > 1:
         yield (
             ["channel-pairing"],
@@ -71,8 +128,10 @@ def multi_out_candidates(x, w, b, name="conv2d_multi_out"):
                 [expected_single_filter(x, w[f], shared_bias) for f in range(C_out)],
                 f"{name} adds {note}: filter f gets its own bias b[f]",
             )
-    # Otherwise, explain filter by filter with notebook 02's misconceptions.
-    per_filter = [list(single_filter_candidates(x, w[f], b[f], name, f"filter {f}: ")) for f in range(C_out)]
+    # Otherwise, explain filter by filter with notebook 02's misconceptions; one map per input
+    # channel, filter by filter, is [per-filter-per-channel] above.
+    per_filter = [[candidate for candidate in single_filter_candidates(x, w[f], b[f], name, f"filter {f}: ")
+                   if "no-channel-sum" not in candidate[0]] for f in range(C_out)]
     for index in range(len(per_filter[0])):
         codes, _, explanation = per_filter[0][index]
         yield codes, [per_filter[f][index][1] for f in range(C_out)], explanation.replace("filter 0: ", "for every filter, ")
@@ -89,26 +148,16 @@ def check_conv2d_multi_out(conv2d_multi_out, seed=0, hidden=False, picture=None)
         conv2d_multi_out, "conv2d_multi_out", hidden, ALL_CONVOLUTIONS - {"corr2d", "conv2d_multi_in"},
         hint=". Remember the axes: w[f] is filter f, of shape (C_in, kH, kW), and w[f, c] is its channel c.",
     )
+    verdict = Verdict(runner, picture)
     for x, w, b in _multi_out_cases(seed, hidden):
         given = runner.array(np.array(x, dtype=float), np.array(w, dtype=float), np.array(b, dtype=float))
         expected = [expected_single_filter(x, w[f], b[f]) for f in range(len(w))]
-        C_in, C_out = len(x), len(w)
         case = f"x of shape {shape_of(x)}, w of shape {shape_of(w)}"
-        Ho, Wo = shape_of(expected)[1:]
-        maps = int(np.prod(given.shape[:-2])) if given.ndim >= 2 else 0
-        if C_in > 1 and maps == C_out * C_in and given.shape[-2:] == (Ho, Wo):
-            fail(
-                runner,
-                ["per-filter-per-channel"],
-                f"conv2d_multi_out returned {maps} maps (shape {given.shape}) for {C_out} filters on "
-                f"{C_in} channels: one per filter and channel. Each filter sums its {C_in} channel "
-                f"responses into one map, so {C_out} filters give {C_out} maps (shape {(C_out, Ho, Wo)}).",
-                expected, None, picture,
-            )
-        check_case(runner, case, given, expected, lambda x=x, w=w, b=b: multi_out_candidates(x, w, b), picture)
+        verdict.case(case, given, expected, lambda x=x, w=w, b=b: multi_out_candidates(x, w, b))
     check_depth_mismatch(
-        runner, 3, 2, lambda: runner.call(np.ones((3, 4, 4)), np.ones((2, 2, 2, 2)), np.zeros(2))
+        verdict, 3, 2, lambda: runner.call(np.ones((3, 4, 4)), np.ones((2, 2, 2, 2)), np.zeros(2))
     )
+    verdict.judge()
 
 
 def _params_cases(seed, hidden):
@@ -132,20 +181,27 @@ def conv_params_mistakes(c_in, c_out, k):
 
 @short_traceback
 def check_conv_layer_params(conv_layer_params, seed=0, hidden=False):
-    """Check a learner's ``conv_layer_params(c_in, c_out, k)``: C_out filters of (C_in, k, k), plus C_out biases."""
-    runner = Runner(conv_layer_params, "conv_layer_params", hidden, ALL_CONVOLUTIONS)
+    """Check a learner's ``conv_layer_params(c_in, c_out, k)``: C_out filters of (C_in, k, k), plus C_out biases.
+
+    A wrong count is named by the usual mistake that gives the learner's count on every case.
+    """
+    runner = Runner(conv_layer_params, "conv_layer_params", hidden, ALL_CONVOLUTIONS | {"layer_params", "summary"},
+                    ready_made="parameter count (conv_lib.models)",
+                    instead="Count them yourself: the point of this exercise is the rule, not the library.")
+    verdict = Verdict(
+        runner, equal=lambda given, answer: given == answer,
+        describe=lambda probe: (["wrong-values"], f"{probe.case}: count the weights of one filter (C_in * k * k), "
+                                "add its bias, times C_out."),
+    )
     for c_in, c_out, k in _params_cases(seed, hidden):
         given = whole_or_number(runner, runner.call(c_in, c_out, k), "whole number")
         expected = c_out * (c_in * k * k + 1)
-        if given == expected:
-            continue
-        codes, reason = next(((codes, reason) for value, codes, reason in conv_params_mistakes(c_in, c_out, k)
-                              if value == given and value != expected),
-                             (["wrong-values"], "count the weights of one filter (C_in * k * k), add its bias, times C_out"))
-        shown = f"conv_layer_params({c_in}, {c_out}, {k}) should be {c_out} * ({c_in}*{k}*{k} + 1) = {expected}, you gave {given}"
-        if hidden:
-            shown = "conv_layer_params gives a wrong answer on a hidden case"
-        raise Misconception(codes, f"{shown}: {reason}.")
+        case = (f"conv_layer_params({c_in}, {c_out}, {k}) should be {c_out} * ({c_in}*{k}*{k} + 1) = {expected}, "
+                f"you gave {given}") if not hidden else "conv_layer_params gives a wrong answer on a hidden case"
+        verdict.case(case, given, expected,
+                     lambda c_in=c_in, c_out=c_out, k=k, case=case: [
+                         (codes, value, f"{case}: {reason}.") for value, codes, reason in conv_params_mistakes(c_in, c_out, k)])
+    verdict.judge()
 
 
 # --------------------------------------------------------------------------

@@ -19,9 +19,9 @@ import conv_lib
 
 from .codes import Misconception
 from .exercise import EXPECTED_ERROR, Case, Exercise, grid
-from .plain import add, corr, flip, plus, random_maps, scaled, shape_of
+from .plain import add, channels_last_by_reshape, corr, flip, plus, random_maps, scaled, shape_of
 from .runner import ALL_CONVOLUTIONS, Runner
-from .verdict import check_case, short_traceback
+from .verdict import Verdict, short_traceback
 
 
 def _channel_responses(x, w, kernel=lambda k: k):
@@ -72,6 +72,22 @@ def single_filter_candidates(x, w, b, name, label=""):
             total,
             say(f"{name} leaves out the bias b: add it once to the summed map"),
         )
+        window = len(w[0]) * len(w[0][0])
+        if window > 1 or C > 1:
+            yield (
+                ["bias-per-product"] + flip_codes,
+                plus(total, b * C * window),
+                say(f"{name} adds the bias to every product in the window, so the map gets b times "
+                    f"C_in * kH * kW = {C * window} instead of b once. Add b once, after the channel sum"),
+            )
+        if C > 1:
+            for c in range(C):
+                yield (
+                    ["kernel-shared"] + flip_codes,
+                    plus(add(*[responses[c][d] for d in range(C)]), b),
+                    say(f"{name} slides one kernel, w[{c}], over every input channel. The filter has a kernel "
+                        "per input channel: w[c] meets x[c]"),
+                )
         if C > 1:
             yield (
                 ["bias-per-channel"] + flip_codes,
@@ -103,6 +119,16 @@ def single_filter_candidates(x, w, b, name, label=""):
             )
 
 
+def image_reshape_candidate(name, answer):
+    """(codes, answer, explanation) of an image turned channels-last with reshape instead of transpose."""
+    return (
+        ["reshape-not-transpose"],
+        answer,
+        f"{name} turns the image channels-last with reshape: reshape keeps the numbers in order, so each "
+        "'channel' mixes pixels of every channel. Use transpose (x.transpose(1, 2, 0)) to move an axis",
+    )
+
+
 def _pairings(C):
     """Wrong ways of pairing kernel channel c with an input channel: reversed and rolled orders."""
     orders = [list(range(C))[::-1]] + [[(c + shift) % C for c in range(C)] for shift in range(1, C)]
@@ -123,7 +149,8 @@ def _multi_in_cases(seed, hidden):
             ([[[0, 1, 2], [3, 4, 5], [6, 7, 8]], [[1, 2, 3], [4, 5, 6], [7, 8, 9]]],
              [[[0, 1], [2, 3]], [[1, 2], [3, 4]]], None)
         )
-    shapes = [(3, 5, 6, 3, 3, 2), (3, 4, 4, 2, 2, -1), (1, 4, 5, 2, 3, 1), (4, 6, 5, 2, 3, 0.5)]
+    shapes = [(3, 5, 6, 3, 3, 2), (3, 4, 4, 2, 2, -1), (1, 4, 5, 2, 3, 1), (4, 6, 5, 2, 3, 0.5),
+              (2, 3, 3, 3, 3, -0.5)]  # the last: a kernel as large as the input, one position
     if hidden:
         shapes = [(3, 6, 6, 3, 3, 1.5), (5, 5, 7, 2, 3, -2), (2, 4, 4, 1, 1, 3), (1, 3, 3, 3, 3, 0.25)]
     for C, rows, columns, kH, kW, b in shapes:
@@ -137,25 +164,35 @@ def expected_single_filter(x, w, b):
     return plus(add(*[corr(x[c], w[c]) for c in range(len(x))]), b)
 
 
-def check_depth_mismatch(runner, x_channels, w_channels, call):
-    """The function must refuse a filter whose depth differs from the input's channel count."""
+def depth_mismatch_problem(runner, x_channels, w_channels, call):
+    """The function must refuse a filter whose depth differs from the input's channel count.
+
+    Returns the [depth-check] problem as (codes, explanation), or None when call() raises ValueError.
+    """
     try:
         call()
-    except NotImplementedError:
-        raise
     except Misconception as error:
-        if error.codes != ("raises",) or not isinstance(error.__cause__, ValueError):
-            raise Misconception(
-                ["depth-check"],
-                f"{runner.name} with an input of {x_channels} channels and filters of {w_channels} channels "
-                f"must raise ValueError, but it raised {type(error.__cause__).__name__}: {error.__cause__}",
-            ) from None
-        return
-    raise Misconception(
+        if error.codes[-1:] == ("raises",) and isinstance(error.__cause__, ValueError):
+            return None
+        if error.codes[-1:] != ("raises",):
+            raise
+        return (
+            ["depth-check"],
+            f"{runner.name} with an input of {x_channels} channels and filters of {w_channels} channels "
+            f"must raise ValueError, but it raised {type(error.__cause__).__name__}: {error.__cause__}",
+        )
+    return (
         ["depth-check"],
         f"{runner.name} accepted an input with {x_channels} channels and filters with {w_channels} channels. "
         "Each filter needs one channel per input channel: raise ValueError naming both counts.",
     )
+
+
+def check_depth_mismatch(verdict, x_channels, w_channels, call):
+    """Record the [depth-check] problem, if any, with the verdict's others."""
+    problem = depth_mismatch_problem(verdict.runner, x_channels, w_channels, call)
+    if problem is not None:
+        verdict.problem(*problem)
 
 
 @short_traceback
@@ -166,6 +203,7 @@ def check_conv2d_multi_in(conv2d_multi_in, seed=0, hidden=False, picture=None):
     Arguments as in check_corr2d. Also checks that a depth mismatch raises ValueError.
     """
     runner = Runner(conv2d_multi_in, "conv2d_multi_in", hidden, ALL_CONVOLUTIONS - {"corr2d"})
+    verdict = Verdict(runner, picture)
     for x, w, b in _multi_in_cases(seed, hidden):
         arguments = (np.array(x, dtype=float), np.array(w, dtype=float))
         given = runner.array(*arguments) if b is None else runner.array(*arguments, b)
@@ -173,11 +211,14 @@ def check_conv2d_multi_in(conv2d_multi_in, seed=0, hidden=False, picture=None):
         case = f"x of shape {shape_of(x)}, w of shape {shape_of(w)}, b={b or 0}"
 
         def candidates(x=x, w=w, b=b or 0):
-            return single_filter_candidates(x, w, b, "conv2d_multi_in")
+            yield from single_filter_candidates(x, w, b, "conv2d_multi_in")
+            if len(x) > 1:
+                yield image_reshape_candidate("conv2d_multi_in", expected_single_filter(channels_last_by_reshape(x), w, b))
 
-        check_case(runner, case, given, expected, candidates, picture)
+        verdict.case(case, given, expected, candidates)
     x = np.ones((3, 4, 4))
-    check_depth_mismatch(runner, 3, 2, lambda: runner.call(x, np.ones((2, 2, 2)), 0.0))
+    check_depth_mismatch(verdict, 3, 2, lambda: runner.call(x, np.ones((2, 2, 2)), 0.0))
+    verdict.judge()
 
 
 # --------------------------------------------------------------------------

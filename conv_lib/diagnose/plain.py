@@ -6,6 +6,8 @@ an image a list of channels. Every check of the package computes its expected
 answers (and the answers each misconception would give) with these.
 """
 
+import functools
+
 
 def pad(x, padding):
     """x: list of H rows of W numbers; returns it surrounded by ``padding`` zeros."""
@@ -19,18 +21,28 @@ def output_size(n, k, padding, stride):
 
 
 def corr(x, k, padding=0, stride=1):
-    """Cross-correlation of one channel x (H x W lists) with one kernel k (kH x kW lists)."""
+    """Cross-correlation of one channel x (H x W lists) with one kernel k (kH x kW lists).
+
+    The checks weigh many ideas that share the same channel responses, so each one is
+    computed once (_corr_of_rows) and handed out as fresh lists.
+    """
+    rows = _corr_of_rows(tuple(map(tuple, x)), tuple(map(tuple, k)), padding, stride)
+    return [list(row) for row in rows]
+
+
+@functools.lru_cache(maxsize=8192)
+def _corr_of_rows(x, k, padding, stride):
     x = pad(x, padding)
     kH, kW = len(k), len(k[0])
     Ho = output_size(len(x), kH, 0, stride)
     Wo = output_size(len(x[0]), kW, 0, stride)
-    return [
-        [
+    return tuple(
+        tuple(
             sum(x[i * stride + u][j * stride + v] * k[u][v] for u in range(kH) for v in range(kW))
             for j in range(Wo)
-        ]
+        )
         for i in range(Ho)
-    ]
+    )
 
 
 def flip(k):
@@ -109,3 +121,60 @@ def elementwise_max(*maps):
 
 def rectified(grid):
     return [[max(value, 0) for value in row] for row in grid]
+
+
+# --------------------------------------------------------------------------
+# The arithmetic of the loops learners get wrong: where a window starts, where
+# it is stored, where the zeros go
+# --------------------------------------------------------------------------
+
+
+def pad_bottom_right(x, amount):
+    """x with ``amount`` zeros added below and to the right only (one-sided padding)."""
+    width = len(x[0]) + amount
+    return [list(row) + [0] * amount for row in x] + [[0] * width for _ in range(amount)]
+
+
+def cropped(grid, rows, columns):
+    """The top-left rows x columns of a map."""
+    return [row[:columns] for row in grid[:rows]]
+
+
+def start_not_strided(x, k, padding, stride):
+    """corr with the right output size, but window (i, j) starting at (i, j), not (i*stride, j*stride)."""
+    rows = output_size(len(x), len(k), padding, stride)
+    columns = output_size(len(x[0]), len(k[0]), padding, stride)
+    return cropped(corr(x, k, padding, 1), rows, columns)
+
+
+def index_steps_by_stride(full, stride):
+    """What a loop whose counter steps by the stride, and is used as the output index, fills in.
+
+    full: the stride-1 map of window values, the size of the learner's output array;
+    positions the loop never reaches keep their zeros.
+    """
+    return [[value if i % stride == 0 and j % stride == 0 else 0 for j, value in enumerate(row)]
+            for i, row in enumerate(full)]
+
+
+def reshaped(nested, *shape):
+    """nested lists read in reading order into the given shape, as numpy's reshape does."""
+    numbers = flatten(nested)
+
+    def build(offset, axes):
+        if not axes:
+            return numbers[offset]
+        step = 1
+        for length in axes[1:]:
+            step *= length
+        return [build(offset + index * step, axes[1:]) for index in range(axes[0])]
+
+    return build(0, list(shape))
+
+
+def channels_last_by_reshape(image):
+    """An image (C, H, W) as a learner who reshapes it to (H, W, C), instead of transposing, then reads
+    channel c as [:, :, c]: each returned channel mixes numbers of every channel and pixel."""
+    C, H, W = shape_of(image)
+    scrambled = reshaped(image, H, W, C)
+    return [[[scrambled[i][j][c] for j in range(W)] for i in range(H)] for c in range(C)]

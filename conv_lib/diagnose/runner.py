@@ -2,9 +2,12 @@
 
 Runner calls the function; a crash becomes [raises] with the arguments'
 shapes, a missing return [no-return], an answer that is not numbers
-[not-an-array]. In a hidden check it also watches, with sys.setprofile, for
-calls of ready-made convolutions (scipy's, numpy's, torch's, or conv_lib's
-functions the exercise asks the learner to write) and reports [reference-call].
+[not-an-array], a function still unwritten one friendly line. In the visible
+and the hidden check alike it watches, with sys.setprofile, for calls of
+ready-made convolutions (scipy's, numpy's, torch's, or conv_lib's functions
+the exercise asks the learner to write) and keeps them: the check's wrapper
+(verdict.short_traceback) reports [reference-call] first among the check's
+problems, runners_of_this_check() telling it which Runners the check made.
 """
 
 import os
@@ -67,6 +70,21 @@ def _watch_for_ready_made_calls(forbidden_library_functions):
         sys.setprofile(previous)
 
 
+#: The Runners made by each check running now, innermost last (a stack: a check may run another).
+_RUNNING_CHECKS = []
+
+
+@contextmanager
+def runners_of_this_check():
+    """Collect the Runners made while the block runs: yields the list they are added to."""
+    made = []
+    _RUNNING_CHECKS.append(made)
+    try:
+        yield made
+    finally:
+        _RUNNING_CHECKS.remove(made)
+
+
 class Runner:
     """Calls the learner's function and turns its answer into numbers or a Misconception.
 
@@ -77,6 +95,7 @@ class Runner:
     instead: the sentence after it, saying what to do instead.
     numbers_hidden: in a hidden check, a message that would show numbers is
     replaced by the sentences of its codes (see hidden_words).
+    A ready-made call is kept in ready_made_calls, for the check's wrapper to report.
     """
 
     def __init__(self, function, name, hidden, forbidden_library_functions, hint="",
@@ -88,24 +107,28 @@ class Runner:
         self.hint = hint  # added to the message when the learner's function crashes
         self.ready_made, self.numbers_hidden = ready_made, numbers_hidden
         self.instead = instead  # what a [reference-call] message asks for instead
+        self.ready_made_calls = []
+        if _RUNNING_CHECKS:
+            _RUNNING_CHECKS[-1].append(self)
+
+    def ready_made_message(self):
+        return f"{self.name} calls {self.ready_made_calls[0]}, a ready-made {self.ready_made}. {self.instead}"
 
     def call(self, *args, **kwargs):
-        if self.hidden and self.watch:
-            with _watch_for_ready_made_calls(self.forbidden) as seen:
+        if not self.watch:
+            return self._call(args, kwargs)
+        with _watch_for_ready_made_calls(self.forbidden) as seen:
+            try:
                 answer = self._call(args, kwargs)
-            if seen:
-                raise Misconception(
-                    ["reference-call"],
-                    f"{self.name} calls {seen[0]}, a ready-made {self.ready_made}. {self.instead}",
-                )
-            return answer
-        return self._call(args, kwargs)
+            finally:
+                self.ready_made_calls += [name for name in seen if name not in self.ready_made_calls]
+        return answer
 
     def _call(self, args, kwargs):
         try:
             return self.function(*args, **kwargs)
         except NotImplementedError:
-            raise
+            raise NotImplementedError(f"write {self.name} first: it still raises NotImplementedError") from None
         except Misconception:
             raise
         except Exception as error:

@@ -17,11 +17,11 @@ import numpy as np
 
 import conv_lib
 
-from .codes import Misconception
 from .exercise import Case, Exercise, grid
-from .plain import corr, flip, output_size, random_grid, shape_of
+from .plain import (corr, flip, index_steps_by_stride, output_size, pad_bottom_right, random_grid, shape_of,
+                    start_not_strided)
 from .runner import ALL_CONVOLUTIONS, Runner, whole_or_number
-from .verdict import check_case, close, short_traceback
+from .verdict import Verdict, close, short_traceback
 
 
 def _corr2d_cases(seed, hidden):
@@ -52,6 +52,7 @@ def check_corr2d(corr2d, seed=0, hidden=False, picture=None):
     ``picture(expected, given, title=...)`` drawn before a visible failure.
     """
     runner = Runner(corr2d, "corr2d", hidden, ALL_CONVOLUTIONS)
+    verdict = Verdict(runner, picture)
     for x, k, padding, stride in _corr2d_cases(seed, hidden):
         given = runner.array(np.array(x, dtype=float), np.array(k, dtype=float), padding=padding, stride=stride)
         expected = corr(x, k, padding, stride)
@@ -85,15 +86,56 @@ def check_corr2d(corr2d, seed=0, hidden=False, picture=None):
                         + (" (and the kernel is flipped)" if len(codes) == 2 else "")
                         + ".",
                     )
-            full = corr(x, k, padding, stride)
+            yield from loop_candidates("corr2d", x, k, padding, stride)
+
+        verdict.case(case, given, expected, candidates)
+    verdict.judge()
+
+
+def loop_slips(name, padding, stride):
+    """The slips of a convolution's loops: the window not moved by the stride, the loop counter
+    used as the output index, zeros on one side only.
+
+    Yields (codes, correlate, explanation), correlate(x, k) giving one map (lists) as that
+    slip does, for x one (H, W) channel and k one (kH, kW) kernel.
+    """
+    if stride > 1:
+        yield (
+            ["start-not-strided"],
+            lambda x, k: start_not_strided(x, k, padding, stride),
+            f"{name} has the right output size, but window i starts at row i: with a stride it starts "
+            "at i * stride (and column j at j * stride). In a loop: x[i*stride : i*stride + kH, ...]; "
+            "vectorised: take every stride-th window.",
+        )
+        yield (
+            ["index-steps-by-stride"],
+            lambda x, k: index_steps_by_stride(corr(x, k, padding, 1), stride),
+            f"{name}'s loop counter steps by the stride and is also used as the output index, so the output "
+            "has the stride-1 size with zeros between the windows. Count windows with i in range(Ho), "
+            "store at out[i], and start the window at i * stride.",
+        )
+    if padding > 0:
+        for amount in (padding, 2 * padding):
             yield (
-                ["output-size"],
-                [row[:-1] for row in full[:-1]],
-                "your output misses the last row and column of positions: a window of size k "
-                "fits n - k + 1 times (the +1), so loop over range(n - k + 1) for stride 1.",
+                ["one-sided-padding"],
+                lambda x, k, amount=amount: corr(pad_bottom_right(x, amount), k, 0, stride),
+                f"{name} adds the zeros below and to the right only: padding puts `padding` zeros on "
+                "every side, above and to the left too (np.pad(x, padding), or pad2d).",
             )
 
-        check_case(runner, case, given, expected, candidates, picture)
+
+def loop_candidates(name, x, k, padding, stride):
+    """The loops' slips on one map (the +1 forgotten, and loop_slips). Yields (codes, answer, explanation)."""
+    full = corr(x, k, padding, stride)
+    if len(full) > 1 and len(full[0]) > 1:
+        yield (
+            ["output-size"],
+            [row[:-1] for row in full[:-1]],
+            f"{name} misses the last row and column of positions: a window of size k fits "
+            "floor((n + 2*padding - k) / stride) + 1 times (the +1 counts the first position).",
+        )
+    for codes, correlate, explanation in loop_slips(name, padding, stride):
+        yield codes, correlate(x, k), explanation
 
 
 WRONG_OUTPUT_SIZE_FORMULAS = [
@@ -123,25 +165,36 @@ def _output_size_cases(seed, hidden):
 def check_conv_output_size(conv_output_size, seed=0, hidden=False):
     """Check a learner's ``conv_output_size(n, k, padding=0, stride=1)`` -> int.
 
-    Raises Misconception with code [output-size] naming the case and, when a
-    common wrong formula reproduces the learner's answer, what that formula forgets.
+    Raises Misconception with code [output-size] naming the first wrong case and,
+    when one common wrong formula gives the learner's answer on every case (the
+    right ones included), what that formula forgets.
     """
     runner = Runner(conv_output_size, "conv_output_size", hidden, ALL_CONVOLUTIONS | {"output_size"})
+    verdict = Verdict(
+        runner,
+        equal=lambda given, answer: isinstance(given, int) and given == answer if isinstance(answer, int)
+        else close(given, answer),
+        describe=lambda probe: (["output-size"], f"{probe.case}. Use floor((n + 2*padding - k) / stride) + 1."),
+    )
     for n, k, padding, stride in _output_size_cases(seed, hidden):
         given = whole_or_number(runner, runner.call(n, k, padding=padding, stride=stride), "int")
+        if isinstance(given, np.integer):
+            given = int(given)
         expected = output_size(n, k, padding, stride)
-        if isinstance(given, (int, np.integer)) and given == expected:
-            continue
-        formula = f"floor(({n} + 2*{padding} - {k}) / {stride}) + 1 = {expected}"
         if not hidden:
-            case = f"conv_output_size({n}, {k}, padding={padding}, stride={stride}) should be {formula}, you gave {given!r}"
+            case = (f"conv_output_size({n}, {k}, padding={padding}, stride={stride}) should be "
+                    f"floor(({n} + 2*{padding} - {k}) / {stride}) + 1 = {expected}, you gave {given!r}")
         else:
             case = "conv_output_size gives a wrong answer on a hidden case"
-        if given == expected:
-            raise Misconception(["output-size"], f"{case}: return an int (use //), not {type(given).__name__}.")
-        reasons = [reason for formula_of, reason in WRONG_OUTPUT_SIZE_FORMULAS if formula_of(n, k, padding, stride) == given]
-        why = f": {reasons[0]}." if reasons else ". Use floor((n + 2*padding - k) / stride) + 1."
-        raise Misconception(["output-size"], case + why)
+
+        def candidates(n=n, k=k, padding=padding, stride=stride, case=case, given=given, expected=expected):
+            if given == expected:
+                yield ["output-size"], given, f"{case}: return an int (use //), not {type(given).__name__}."
+            for formula, reason in WRONG_OUTPUT_SIZE_FORMULAS:
+                yield ["output-size"], formula(n, k, padding, stride), f"{case}: {reason}."
+
+        verdict.case(case, given, expected, candidates)
+    verdict.judge()
 
 
 #: A pool's wrong output size: windows taken to tile the input, as if the stride were the size.

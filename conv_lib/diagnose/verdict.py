@@ -1,12 +1,14 @@
 """Comparing an answer with the expected one, and the messages that say what is wrong.
 
 same() compares in plain Python (a notebook cannot change the verdict by
-replacing numpy); match_misconception() names the first candidate misconception
-that reproduces the learner's answer exactly; unexplained() describes a wrong
-answer no misconception explains (its size, or its first wrong value); fail()
-and refuse() raise the Misconception, drawing the expected and the given maps
-first in a visible check, and keeping numbers out of a hidden check's message
-(hidden_words).
+replacing numpy). A Verdict gathers the answers of all the cases of one check
+and names a misconception only when it fits: the answers that idea would give
+equal the learner's on every case where both were computed (a right answer
+included). Every problem is listed, one line each, a ready-made call first.
+unexplained() describes a wrong answer no misconception explains (its size, or
+its first wrong value); fail() and refuse() raise the Misconception, drawing
+the expected and the given maps first in a visible check, and keeping numbers
+out of a hidden check's message (hidden_words).
 """
 
 import functools
@@ -17,6 +19,7 @@ import numpy as np
 
 from .codes import CODES, Misconception
 from .plain import flatten, shape_of
+from .runner import runners_of_this_check
 
 
 def close(a, b):
@@ -147,31 +150,180 @@ def unexplained(runner, case, given, expected, picture, size_reason=None):
     return fail(runner, ["wrong-values"], explanation, expected, given, picture)
 
 
-def match_misconception(runner, case, given, expected, candidates, picture, size_reason=None):
-    """Explain a wrong answer by the first candidate misconception that reproduces it exactly."""
-    for codes, answer, explanation in candidates:
-        if same(given, answer):
-            return fail(runner, codes, explanation, expected, given, picture)
-    return unexplained(runner, case, given, expected, picture, size_reason)
+def idea_of(codes, explanation):
+    """What makes two candidates, on two cases, the same idea: their codes and their sentence
+    with the case's numbers, lists and shapes taken out."""
+    return tuple(codes), re.sub(r"[\d\[\](),.\s-]+", " ", explanation).strip()
 
 
-def check_case(runner, case, given, expected, candidates, picture, size_reason=None):
-    if not same(given, expected):
-        match_misconception(runner, case, given, expected, candidates(), picture, size_reason)
+class _Probe:
+    """One case of a check: the learner's answer, the expected one, and the candidate ideas."""
+
+    def __init__(self, case, given, expected, candidates, size_reason, equal):
+        self.case, self.given, self.expected = case, given, expected
+        self.size_reason, self.equal = size_reason, equal
+        self._candidates, self._ideas = candidates, None
+
+    @property
+    def right(self):
+        return self.equal(self.given, self.expected)
+
+    def candidates(self):
+        """[(codes, answer, explanation)], computed once."""
+        if self._ideas is None:
+            self._ideas = list(self._candidates()) if self._candidates is not None else []
+        return self._ideas
+
+    def fits(self, idea):
+        """None when the idea was not computed on this case, else whether one of its answers is the learner's."""
+        answers = [answer for codes, answer, explanation in self.candidates() if idea_of(codes, explanation) == idea]
+        if not answers:
+            return None
+        return any(self.equal(self.given, answer) for answer in answers)
+
+
+#: Verdicts judged while this is a list are appended to it (the tests' view of every check's ideas).
+RECORDED = None
+
+
+class Verdict:
+    """The answers of every case of one check, judged together.
+
+    case(...) records a case's answer and the ideas that could explain it; problem(...)
+    records a problem found outside the cases (a missing depth check); judge() raises one
+    Misconception that lists each problem on a line of its own: a ready-made call first,
+    then the wrong answers (each named by an idea that fits every case, else described),
+    then the other problems. An idea fits when, on every case where it was computed, one
+    of its answers equals the learner's: a right answer where the idea would give a wrong
+    one rules it out.
+
+    equal(given, answer): do two answers agree (default: same, for arrays);
+    describe(probe) -> (codes, explanation): a wrong answer that no idea explains
+    (default: its size, or its first wrong value).
+    """
+
+    def __init__(self, runner, picture=None, equal=None, describe=None):
+        self.runner, self.picture = runner, picture
+        self.equal = equal or same
+        self.describe = describe or self.describe_array
+        self.probes, self.problems = [], []
+
+    def case(self, case, given, expected, candidates=None, size_reason=None):
+        """Record one case. candidates: callable -> iterable of (codes, answer, explanation)."""
+        self.probes.append(_Probe(case, given, expected, candidates, size_reason, self.equal))
+
+    def problem(self, codes, explanation):
+        self.problems.append((list(codes), explanation))
+
+    def fitting(self, probe):
+        """The candidate of the probe that fits every case and explains the most wrong cases
+        (the first one tried among equals), or None."""
+        best, best_count = None, 0
+        for codes, answer, explanation in probe.candidates():
+            if not self.equal(probe.given, answer):
+                continue
+            idea = idea_of(codes, explanation)
+            fits = [other.fits(idea) for other in self.probes if other is not probe]
+            if False in fits:
+                continue
+            count = sum(1 for other, fit in zip([o for o in self.probes if o is not probe], fits) if fit and not other.right)
+            if best is None or count > best_count:
+                best, best_count = (codes, answer, explanation), count
+        return best
+
+    def describe_array(self, probe):
+        """(codes, explanation) for a wrong array answer that no idea explains."""
+        try:
+            unexplained(self.runner, probe.case, probe.given, probe.expected, None, probe.size_reason)
+        except Misconception as error:
+            return list(error.codes), error.explanation
+        raise AssertionError("unexplained always raises")
+
+    def record(self):
+        """Let the tests see this verdict's cases and ideas (while RECORDED is a list)."""
+        if RECORDED is not None:
+            RECORDED.append(self)
+
+    def judge(self):
+        self.record()
+        found = []  # (codes, explanation, probe or None); a ready-made call is added by short_traceback
+        explained = set()
+        for probe in self.probes:
+            if probe.right or any(probe.fits(idea) for idea in explained):
+                continue
+            named = self.fitting(probe)
+            if named is not None:
+                codes, answer, explanation = named
+                explained.add(idea_of(codes, explanation))
+            else:
+                codes, explanation = self.describe(probe)
+            if not any(list(codes) == known for known, _, _ in found):
+                found.append((list(codes), explanation, probe))
+        found += [(codes, explanation, None) for codes, explanation in self.problems]
+        if found:
+            self.raise_for(found)
+
+    def raise_for(self, found):
+        runner = self.runner
+        lines, all_codes = [], []
+        for codes, explanation, _ in found:
+            if runner.hidden and runner.numbers_hidden:
+                explanation = hidden_words(codes, explanation)
+            lines.append(" ".join(f"[{code}]" for code in codes) + " " + explanation)
+            all_codes += [code for code in codes if code not in all_codes]
+        message = "\n".join(lines)[len(" ".join(f"[{code}]" for code in found[0][0])) + 1:]
+        first_wrong = next((probe for _, _, probe in found if probe is not None), None)
+        if runner.hidden or first_wrong is None:
+            raise Misconception(all_codes, message, first_codes=found[0][0])
+        codes, explanation, _ = next(item for item in found if item[2] is first_wrong)
+        given, expected = first_wrong.given, first_wrong.expected
+        if isinstance(given, np.ndarray):
+            shown = picture_arrays(expected, given) if self.picture is not None and np.ndim(given) >= 2 else None
+            if shown is not None:
+                headline = " ".join(f"[{code}]" for code in codes) + " " + explanation.split(". ")[0].rstrip(".")
+                self.picture(shown[0], shown[1], title=headline + shown[2])
+            expected = np.array(expected, dtype=float)
+        raise Misconception(all_codes, message, expected=expected, given=given, first_codes=found[0][0])
+
+
+def with_ready_made_call(runners, error):
+    """error (a Misconception, or None when the check passed) with a first line for a ready-made
+    call that one of the check's runners saw; error itself when there was none or it names one."""
+    seen = [runner for runner in runners if runner.ready_made_calls]
+    if not seen or (error is not None and "reference-call" in error.codes):
+        return error
+    line = seen[0].ready_made_message()
+    if error is None:
+        return Misconception(["reference-call"], line)
+    codes = ["reference-call"] + [code for code in error.codes if code != "reference-call"]
+    rest = str(error)
+    ready = Misconception(codes, line + "\n" + rest, expected=error.expected, given=error.given,
+                          first_codes=["reference-call"])
+    ready.__cause__ = error.__cause__
+    return ready
 
 
 def short_traceback(check):
-    """Raise a check's Misconception with a traceback that ends at the check itself.
+    """Run a check; raise its Misconception with a traceback that ends at the check itself.
 
     The message is what the learner needs; the frames inside this module would
     only push it off the screen (and out of sight in nbgrader's Validate dialog).
+    A ready-made call any of the check's Runners saw heads the message as its own
+    problem, [reference-call], whatever else the check found (and even when it found nothing).
     """
 
     @functools.wraps(check)
     def run(*args, **kwargs):
-        try:
-            return check(*args, **kwargs)
-        except Misconception as error:
-            raise error.with_traceback(None)  # the cause (a crash in the learner's code) stays attached
+        with runners_of_this_check() as runners:
+            try:
+                result = check(*args, **kwargs)
+            except Misconception as error:
+                raise with_ready_made_call(runners, error).with_traceback(None)  # the learner's crash stays attached
+            except NotImplementedError as error:  # the function is still the handed-out stub: one friendly line
+                raise NotImplementedError(*error.args).with_traceback(None) from None
+            ready = with_ready_made_call(runners, None)
+            if ready is not None:
+                raise ready.with_traceback(None)
+            return result
 
     return run
