@@ -22,20 +22,11 @@ import conv_lib
 from .exercise import EXPECTED_ERROR, Case, Exercise, grid
 from .many_filters import multi_out_candidates
 from .multi_channel import check_depth_mismatch, image_reshape_candidate
-from .plain import (add, average, channels_last_by_reshape, corr, cropped, elementwise_max, index_steps_by_stride, pad, plus, pooled,
-                    random_batch, shape_of)
+from .plain import (add, average, channels_last_by_reshape, corr, cropped, elementwise_max, index_steps_by_stride, plus,
+                    pooled, random_batch, shape_of)
 from .runner import Runner
 from .single_channel import loop_slips, size_reason
 from .verdict import Verdict, short_traceback
-
-
-def _subsample(nested, stride):
-    """Every stride-th row and column of each map in nested lists: a stride-1 answer made strided."""
-    if stride == 1:
-        return nested
-    if not isinstance(nested[0][0], list):  # one map: rows of numbers
-        return [row[::stride] for row in nested[::stride]]
-    return [_subsample(item, stride) for item in nested]
 
 
 def _drop_last_position(nested):
@@ -139,12 +130,14 @@ def _conv2d_candidates(x, w, b, padding, stride, expected):
         ([plus(summed[f], b[f]) for f in range(len(w))], "adds the images of the batch together"),
         ([add(*maps) for maps in zip(*expected)], "adds the images of the batch together"),
     ])
-    # Notebooks 02 and 03's misconceptions, image by image, on the padded input.
-    per_image = [list(multi_out_candidates([pad(channel, padding) for channel in image], w, b, "conv2d", image_reshape=False))
-                 for image in x]
+    # Notebooks 02 and 03's misconceptions, image by image, each channel padded and strided.
+    def correlate(channel, kernel):
+        return corr(channel, kernel, padding, stride)
+
+    per_image = [list(multi_out_candidates(image, w, b, "conv2d", image_reshape=False, correlate=correlate)) for image in x]
     for options in zip(*per_image):
         codes, _, explanation = options[0]
-        yield codes, [_subsample(answer, stride) for _, answer, _ in options], explanation
+        yield codes, [answer for _, answer, _ in options], explanation
     fixes = {
         "padding": "pad every channel of every image with `padding` zeros on each side first",
         "stride": "move the window `stride` pixels at a time",

@@ -57,24 +57,25 @@ def dealt_in_blocks(f, C_in, C_out):
     return channel
 
 
-def multi_out_candidates(x, w, b, name="conv2d_multi_out", image_reshape=True):
+def multi_out_candidates(x, w, b, name="conv2d_multi_out", image_reshape=True, correlate=corr):
     """What a learner holding each misconception of notebooks 02-03 would return for the filters w.
 
-    image_reshape: also the image turned channels-last with reshape (conv2d, which pads first,
-    makes that answer itself from the unpadded images).
+    image_reshape: also the image turned channels-last with reshape (conv2d makes that
+    answer itself). correlate(channel, kernel): one channel's response (notebook 04's adds
+    its padding and stride).
     """
     C_in, C_out = len(x), len(w)
     kH, kW = len(w[0][0]), len(w[0][0][0])
     if C_out == 1:
         yield (
             ["axis-dropped"],
-            expected_single_filter(x, w[0], b[0]),
+            expected_single_filter(x, w[0], b[0], correlate),
             f"{name} dropped the filter axis for a single filter (squeeze, or returning the map itself): "
             "one filter still gives shape (1, Ho, Wo), C_out maps for C_out filters",
         )
-    Ho, Wo = shape_of(corr(x[0], w[0][0]))
+    Ho, Wo = shape_of(correlate(x[0], w[0][0]))
     for bias_of, bias_note in [(lambda f: b[f], ""), (lambda f: 0, " (and no bias)")]:
-        responses = [[plus(corr(x[c], w[f][c]), bias_of(f)) for c in range(C_in)] for f in range(C_out)]
+        responses = [[plus(correlate(x[c], w[f][c]), bias_of(f)) for c in range(C_in)] for f in range(C_out)]
         by_channel = [[responses[f][c] for f in range(C_out)] for c in range(C_in)]
         for answer in (responses, [m for maps in responses for m in maps], [m for maps in by_channel for m in maps]):
             yield (
@@ -88,7 +89,7 @@ def multi_out_candidates(x, w, b, name="conv2d_multi_out", image_reshape=True):
         for bias_of_channel in (lambda c: 0, lambda c: sum(b), lambda c: sum(b) / C_out):
             yield (
                 ["filters-summed"],
-                [plus(combine([corr(x[c], w[f][c]) for f in range(C_out)]), bias_of_channel(c)) for c in range(C_in)],
+                [plus(combine([correlate(x[c], w[f][c]) for f in range(C_out)]), bias_of_channel(c)) for c in range(C_in)],
                 f"{name} returned {C_in} maps, one per input channel, by {how} the "
                 f"{C_out} filters. It is the other way round: each filter sums over the channels, "
                 f"so {C_out} filters give {C_out} maps",
@@ -98,7 +99,7 @@ def multi_out_candidates(x, w, b, name="conv2d_multi_out", image_reshape=True):
             for kernel_of in (lambda f, c: w[f][c], lambda f, c: w[f][0]):
                 yield (
                     ["filter-reads-one-channel"],
-                    [plus(corr(x[channel_of(f)], kernel_of(f, channel_of(f))), b[f]) for f in range(C_out)],
+                    [plus(correlate(x[channel_of(f)], kernel_of(f, channel_of(f))), b[f]) for f in range(C_out)],
                     f"{name} deals the filters out to the input channels (in turn, or in blocks), so each filter "
                     f"reads one channel. Every filter reads ALL {C_in} input channels, one kernel channel each, "
                     "and sums them",
@@ -107,17 +108,17 @@ def multi_out_candidates(x, w, b, name="conv2d_multi_out", image_reshape=True):
         layout = reshaped(w, C_in, C_out, kH, kW)
         yield (
             ["reshape-not-transpose"],
-            [expected_single_filter(x, [layout[c][f] for c in range(C_in)], b[f]) for f in range(C_out)],
+            [expected_single_filter(x, [layout[c][f] for c in range(C_in)], b[f], correlate) for f in range(C_out)],
             f"{name} reads w with reshape as if it were (C_in, C_out, kH, kW): reshape keeps the numbers in "
             "order, so it scrambles filters and channels. w is (C_out, C_in, kH, kW): w[f, c] is what you need",
         )
     if C_in > 1 and image_reshape:
         scrambled = channels_last_by_reshape(x)
-        yield image_reshape_candidate(name, [expected_single_filter(scrambled, w[f], b[f]) for f in range(C_out)])
+        yield image_reshape_candidate(name, [expected_single_filter(scrambled, w[f], b[f], correlate) for f in range(C_out)])
     if C_in == C_out and C_in > 1:
         yield (
             ["channel-pairing"],
-            [expected_single_filter(x, [w[c][f] for c in range(C_in)], b[f]) for f in range(C_out)],
+            [expected_single_filter(x, [w[c][f] for c in range(C_in)], b[f], correlate) for f in range(C_out)],
             f"{name} uses w[c, f] where the rule needs w[f, c]: the first axis of w picks "
             "the filter, the second its channel, which meets input channel c",
         )
@@ -125,12 +126,12 @@ def multi_out_candidates(x, w, b, name="conv2d_multi_out", image_reshape=True):
         if any(value != shared_bias for value in b):
             yield (
                 ["missing-bias"],
-                [expected_single_filter(x, w[f], shared_bias) for f in range(C_out)],
+                [expected_single_filter(x, w[f], shared_bias, correlate) for f in range(C_out)],
                 f"{name} adds {note}: filter f gets its own bias b[f]",
             )
     # Otherwise, explain filter by filter with notebook 02's misconceptions; one map per input
     # channel, filter by filter, is [per-filter-per-channel] above.
-    per_filter = [[candidate for candidate in single_filter_candidates(x, w[f], b[f], name, f"filter {f}: ")
+    per_filter = [[candidate for candidate in single_filter_candidates(x, w[f], b[f], name, f"filter {f}: ", correlate)
                    if "no-channel-sum" not in candidate[0]] for f in range(C_out)]
     for index in range(len(per_filter[0])):
         codes, _, explanation = per_filter[0][index]

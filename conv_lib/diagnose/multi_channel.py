@@ -24,19 +24,20 @@ from .runner import ALL_CONVOLUTIONS, Runner
 from .verdict import Verdict, short_traceback
 
 
-def _channel_responses(x, w, kernel=lambda k: k):
-    """responses[c][d] = corr(x[d], kernel(w[c])): every kernel channel against every input channel."""
-    return [[corr(x_channel, kernel(w_channel)) for x_channel in x] for w_channel in w]
+def _channel_responses(x, w, kernel=lambda k: k, correlate=corr):
+    """responses[c][d] = correlate(x[d], kernel(w[c])): every kernel channel against every input channel."""
+    return [[correlate(x_channel, kernel(w_channel)) for x_channel in x] for w_channel in w]
 
 
-def single_filter_candidates(x, w, b, name, label=""):
+def single_filter_candidates(x, w, b, name, label="", correlate=corr):
     """What a learner holding each misconception would return for one filter w (C_in lists) and bias b.
 
     Yields (codes, answer, explanation); label ("filter 2: ") says which filter in notebook 03.
+    correlate(channel, kernel): one channel's response (notebook 04's adds its padding and stride).
     """
     C = len(x)
     for flipped in (False, True):
-        responses = _channel_responses(x, w, flip if flipped else (lambda k: k))
+        responses = _channel_responses(x, w, flip if flipped else (lambda k: k), correlate)
         own = [responses[c][c] for c in range(C)]  # kernel channel c with input channel c
         flip_codes = ["flipped-kernel"] if flipped else []
         flip_note = " (and the kernel is flipped: CNNs cross-correlate)" if flipped else ""
@@ -160,8 +161,9 @@ def _multi_in_cases(seed, hidden):
     return cases
 
 
-def expected_single_filter(x, w, b):
-    return plus(add(*[corr(x[c], w[c]) for c in range(len(x))]), b)
+def expected_single_filter(x, w, b, correlate=corr):
+    """One filter's map: the sum over c of correlate(x[c], w[c]), plus b."""
+    return plus(add(*[correlate(x[c], w[c]) for c in range(len(x))]), b)
 
 
 def depth_mismatch_problem(runner, x_channels, w_channels, call):
