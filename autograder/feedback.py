@@ -19,6 +19,13 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 
 
+def problem_lines(evalue):
+    """The lines of an error's message that say what is wrong: its first line, and each further
+    line that starts with codes ("[depth-check] ..."), a check listing one problem per line."""
+    lines = evalue.splitlines()
+    return lines[:1] + [line for line in lines[1:] if line.startswith("[")]
+
+
 def is_autograder_test_cell(cell):
     """An nbgrader "Autograder tests" cell: graded, but not an answer."""
     meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -46,9 +53,7 @@ class HideTestTracebacks(Preprocessor):
                 if output.get("output_type") == "error":
                     # Red error name, as IPython prints it; the HTML exporter
                     # turns the ANSI colour codes into spans.
-                    # The first line, and each further problem the check lists on a line of its own.
-                    lines = (output.get("evalue") or "").splitlines()
-                    problems = lines[:1] + [line for line in lines[1:] if line.startswith("[")]
+                    problems = problem_lines(output.get("evalue") or "")
                     output["traceback"] = [f"\x1b[0;31m{output.get('ename', 'Error')}\x1b[0m: " + "\n".join(problems)]
                 kept.append(output)
             cell["outputs"] = kept

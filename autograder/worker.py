@@ -43,6 +43,7 @@ from .course import (
     load_course_config,
     quiet_warnings,
 )
+from .feedback import problem_lines
 
 TIMEOUT_ERROR = "CellTimeoutError"
 
@@ -308,11 +309,10 @@ def failure_messages(notebook):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error" and grade_id:
-                value = (output.get("evalue") or "").strip().splitlines()
-                first = value[0] if value else ""
+                first, *further = problem_lines((output.get("evalue") or "").strip()) or [""]
                 if not first.startswith("["):
                     first = f"{output.get('ename', 'Error')}: {first}".rstrip(": ")
-                problems = [first] + [line for line in value[1:] if line.startswith("[")]
+                problems = [first, *further]
                 messages[grade_id] = results.PROBLEM_SEPARATOR.join(problem[:300] for problem in problems[:6])
                 break
     return messages

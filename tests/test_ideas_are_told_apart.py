@@ -22,7 +22,7 @@ import conv_lib
 from conv_lib import diagnose
 from conv_lib.diagnose import EXERCISES, verdict
 from misconception_tools import failure
-from test_exercises import solution_namespace
+from notebook_tools import solution_namespace
 
 RIGHT = {exercise.name: (exercise, solution_namespace(exercise.assignment)[exercise.name]) for exercise in EXERCISES}
 

@@ -84,12 +84,28 @@ class Misconception(AssertionError):
     given:       the learner's answer, or None in hidden checks.
     first_codes: the codes that head the message, when it lists several problems
                  (each further line starts with its own codes); all codes by default.
-    str(error) starts with codes in square brackets, then plain sentences.
+    str(error) starts with codes in square brackets, then plain sentences; listed() makes
+    one Misconception of several problems, a line (or more) each.
     """
 
     def __init__(self, codes, explanation, expected=None, given=None, first_codes=None):
         self.codes = tuple(codes)
         self.explanation = explanation
         self.expected, self.given = expected, given
-        header = self.codes if first_codes is None else tuple(first_codes)
-        super().__init__(" ".join(f"[{code}]" for code in header) + " " + explanation)
+        self.first_codes = self.codes if first_codes is None else tuple(first_codes)
+        super().__init__(" ".join(f"[{code}]" for code in self.first_codes) + " " + explanation)
+
+
+def listed(errors):
+    """One Misconception for several problems, in order: each keeps its own lines and codes.
+
+    errors: Misconceptions, the most fundamental first. The result has all their codes
+    (each once), the first one's expected and given (the picture of the first wrong
+    answer), and the first learner's crash among them as its cause.
+    """
+    first = errors[0]
+    codes = list(dict.fromkeys(code for error in errors for code in error.codes))
+    explanation = "\n".join([first.explanation] + [str(error) for error in errors[1:]])
+    joined = Misconception(codes, explanation, expected=first.expected, given=first.given, first_codes=first.first_codes)
+    joined.__cause__ = next((error.__cause__ for error in errors if error.__cause__ is not None), None)
+    return joined

@@ -158,12 +158,9 @@ def _conv2d_candidates(x, w, b, padding, stride, expected):
         "conv2d misses the last row and column of window positions: a window fits "
         "floor((n + 2*padding - k) / stride) + 1 times (the +1)",
     )
-    for codes, correlate, explanation in loop_slips("conv2d", padding, stride):
-        if codes == ["index-steps-by-stride"]:  # the zeros the loop never reaches get no bias either
-            answer = [[index_steps_by_stride(m, stride) for m in image] for image in _expected_conv2d(x, w, b, padding, 1)]
-        else:
-            answer = _expected_conv2d(x, w, b, padding, stride, correlate)
-        yield codes, answer, explanation
+    for codes, correlate, finish, explanation in loop_slips("conv2d", padding, stride):
+        slipped = _expected_conv2d(x, w, b, padding, stride, correlate)
+        yield codes, [[finish(map_) for map_ in image] for image in slipped], explanation
     if len(x[0]) > 1:
         scrambled = [channels_last_by_reshape(image) for image in x]
         yield image_reshape_candidate("conv2d", _expected_conv2d(scrambled, w, b, padding, stride))

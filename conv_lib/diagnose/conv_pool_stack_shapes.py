@@ -19,7 +19,7 @@ import numpy as np
 
 import conv_lib.models
 
-from .codes import Misconception
+from .codes import Misconception, listed
 from .exercise import Case, Exercise
 from .plain import output_size
 from .runner import Runner, is_number, is_whole, whole_or_number
@@ -294,10 +294,7 @@ def check_stack_shapes(stack_shapes, seed=0, hidden=False):
         codes, explanation, hidden_explanation = problem
         if runner.hidden:
             explanation = hidden_words(codes, hidden_explanation)
-        if crash is None:
-            raise Misconception(codes, explanation)
-        raise Misconception(codes + [code for code in crash.codes if code not in codes],
-                            explanation + "\n" + str(crash), first_codes=codes) from crash.__cause__
+        raise listed([Misconception(codes, explanation)] + ([crash] if crash is not None else []))
 
 
 def _first_wrong_layer(answered):

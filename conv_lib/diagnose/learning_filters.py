@@ -21,7 +21,7 @@ import numpy as np
 
 import conv_lib
 
-from .codes import Misconception
+from .codes import Misconception, listed
 from .exercise import Case, DiffersFrom, Draws, Exercise, Rng, SameAs, grid
 from .plain import add, flatten, flip, output_size, pad, random_batch, scaled, shape_of
 from .runner import Runner
@@ -418,10 +418,7 @@ def check_conv2d_backward(conv2d_backward, seed=0, hidden=False, picture=None):
             except Misconception as error:
                 problems.append(error)
     if problems:
-        first = problems[0]
-        codes = list(dict.fromkeys(code for error in problems for code in error.codes))
-        raise Misconception(codes, "\n".join([first.explanation] + [str(error) for error in problems[1:]]),
-                            expected=first.expected, given=first.given, first_codes=first.codes)
+        raise listed(problems)
 
 
 #: check_he_init's tolerances on its large draw (autograder/integrity.py judges with the same ones):

@@ -92,24 +92,32 @@ def check_corr2d(corr2d, seed=0, hidden=False, picture=None):
     verdict.judge()
 
 
+def _unchanged(map_):
+    return map_
+
+
 def loop_slips(name, padding, stride):
     """The slips of a convolution's loops: the window not moved by the stride, the loop counter
     used as the output index, zeros on one side only.
 
-    Yields (codes, correlate, explanation), correlate(x, k) giving one map (lists) as that
-    slip does, for x one (H, W) channel and k one (kH, kW) kernel.
+    Yields (codes, correlate, finish, explanation): correlate(x, k) gives one channel's
+    response (lists) as that slip does, for x one (H, W) channel and k one (kH, kW) kernel;
+    finish(map) is what the loop then does to the whole map (the bias added, if any): the
+    positions a counter stepping by the stride never reaches stay zero.
     """
     if stride > 1:
         yield (
             ["start-not-strided"],
             lambda x, k: start_not_strided(x, k, padding, stride),
+            _unchanged,
             f"{name} has the right output size, but window i starts at row i: with a stride it starts "
             "at i * stride (and column j at j * stride). In a loop: x[i*stride : i*stride + kH, ...]; "
             "vectorised: take every stride-th window.",
         )
         yield (
             ["index-steps-by-stride"],
-            lambda x, k: index_steps_by_stride(corr(x, k, padding, 1), stride),
+            lambda x, k: corr(x, k, padding, 1),
+            lambda map_: index_steps_by_stride(map_, stride),
             f"{name}'s loop counter steps by the stride and is also used as the output index, so the output "
             "has the stride-1 size with zeros between the windows. Count windows with i in range(Ho), "
             "store at out[i], and start the window at i * stride.",
@@ -119,6 +127,7 @@ def loop_slips(name, padding, stride):
             yield (
                 ["one-sided-padding"],
                 lambda x, k, amount=amount: corr(pad_bottom_right(x, amount), k, 0, stride),
+                _unchanged,
                 f"{name} adds the zeros below and to the right only: padding puts `padding` zeros on "
                 "every side, above and to the left too (np.pad(x, padding), or pad2d).",
             )
@@ -134,8 +143,8 @@ def loop_candidates(name, x, k, padding, stride):
             f"{name} misses the last row and column of positions: a window of size k fits "
             "floor((n + 2*padding - k) / stride) + 1 times (the +1 counts the first position).",
         )
-    for codes, correlate, explanation in loop_slips(name, padding, stride):
-        yield codes, correlate(x, k), explanation
+    for codes, correlate, finish, explanation in loop_slips(name, padding, stride):
+        yield codes, finish(correlate(x, k)), explanation
 
 
 WRONG_OUTPUT_SIZE_FORMULAS = [

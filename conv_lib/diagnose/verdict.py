@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from .codes import CODES, Misconception
+from .codes import CODES, Misconception, listed
 from .plain import flatten, shape_of
 from .runner import runners_of_this_check
 
@@ -104,14 +104,20 @@ def picture_arrays(expected, given):
     return expected, given, which
 
 
-def fail(runner, codes, explanation, expected, given, picture):
-    """Raise the Misconception; in a visible check, draw it first if a picture maker was given."""
-    if runner.hidden:
-        raise Misconception(codes, hidden_words(codes, explanation) if runner.numbers_hidden else explanation)
+def draw_mismatch(picture, codes, explanation, expected, given):
+    """Draw the expected and the given maps, titled with the codes and the explanation's first sentence,
+    if a picture maker was given and the answer has maps to show."""
     shown = picture_arrays(expected, given) if picture is not None and given is not None and np.ndim(given) >= 2 else None
     if shown is not None:
         headline = " ".join(f"[{code}]" for code in codes) + " " + explanation.split(". ")[0].rstrip(".")
         picture(shown[0], shown[1], title=headline + shown[2])
+
+
+def fail(runner, codes, explanation, expected, given, picture):
+    """Raise the Misconception; in a visible check, draw it first if a picture maker was given."""
+    if runner.hidden:
+        raise Misconception(codes, hidden_words(codes, explanation) if runner.numbers_hidden else explanation)
+    draw_mismatch(picture, codes, explanation, expected, given)
     raise Misconception(codes, explanation, expected=np.array(expected, dtype=float), given=given)
 
 
@@ -218,15 +224,15 @@ class Verdict:
     def fitting(self, probe):
         """The candidate of the probe that fits every case and explains the most wrong cases
         (the first one tried among equals), or None."""
+        others = [other for other in self.probes if other is not probe]
         best, best_count = None, 0
         for codes, answer, explanation in probe.candidates():
             if not self.equal(probe.given, answer):
                 continue
-            idea = idea_of(codes, explanation)
-            fits = [other.fits(idea) for other in self.probes if other is not probe]
+            fits = [other.fits(idea_of(codes, explanation)) for other in others]
             if False in fits:
                 continue
-            count = sum(1 for other, fit in zip([o for o in self.probes if o is not probe], fits) if fit and not other.right)
+            count = sum(1 for other, fit in zip(others, fits) if fit and not other.right)
             if best is None or count > best_count:
                 best, best_count = (codes, answer, explanation), count
         return best
@@ -264,26 +270,19 @@ class Verdict:
             self.raise_for(found)
 
     def raise_for(self, found):
+        """Raise one Misconception listing the found problems; in a visible check, draw the first wrong answer."""
         runner = self.runner
-        lines, all_codes = [], []
-        for codes, explanation, _ in found:
-            if runner.hidden and runner.numbers_hidden:
-                explanation = hidden_words(codes, explanation)
-            lines.append(" ".join(f"[{code}]" for code in codes) + " " + explanation)
-            all_codes += [code for code in codes if code not in all_codes]
-        message = "\n".join(lines)[len(" ".join(f"[{code}]" for code in found[0][0])) + 1:]
-        first_wrong = next((probe for _, _, probe in found if probe is not None), None)
-        if runner.hidden or first_wrong is None:
-            raise Misconception(all_codes, message, first_codes=found[0][0])
-        codes, explanation, _ = next(item for item in found if item[2] is first_wrong)
-        given, expected = first_wrong.given, first_wrong.expected
-        if isinstance(given, np.ndarray):
-            shown = picture_arrays(expected, given) if self.picture is not None and np.ndim(given) >= 2 else None
-            if shown is not None:
-                headline = " ".join(f"[{code}]" for code in codes) + " " + explanation.split(". ")[0].rstrip(".")
-                self.picture(shown[0], shown[1], title=headline + shown[2])
-            expected = np.array(expected, dtype=float)
-        raise Misconception(all_codes, message, expected=expected, given=given, first_codes=found[0][0])
+        hide = runner.hidden and runner.numbers_hidden
+        joined = listed([Misconception(codes, hidden_words(codes, explanation) if hide else explanation)
+                         for codes, explanation, _ in found])
+        first_wrong = next(((codes, explanation, probe) for codes, explanation, probe in found if probe is not None), None)
+        if not runner.hidden and first_wrong is not None:
+            codes, explanation, probe = first_wrong
+            joined.given, joined.expected = probe.given, probe.expected
+            if isinstance(probe.given, np.ndarray):
+                draw_mismatch(self.picture, codes, explanation, probe.expected, probe.given)
+                joined.expected = np.array(probe.expected, dtype=float)
+        raise joined
 
 
 def with_ready_made_call(runners, error):
@@ -292,15 +291,12 @@ def with_ready_made_call(runners, error):
     seen = [runner for runner in runners if runner.ready_made_calls]
     if not seen or (error is not None and "reference-call" in error.codes):
         return error
-    line = seen[0].ready_made_message()
+    ready = Misconception(["reference-call"], seen[0].ready_made_message())
     if error is None:
-        return Misconception(["reference-call"], line)
-    codes = ["reference-call"] + [code for code in error.codes if code != "reference-call"]
-    rest = str(error)
-    ready = Misconception(codes, line + "\n" + rest, expected=error.expected, given=error.given,
-                          first_codes=["reference-call"])
-    ready.__cause__ = error.__cause__
-    return ready
+        return ready
+    joined = listed([ready, error])
+    joined.expected, joined.given = error.expected, error.given  # the picture's numbers stay the wrong answer's
+    return joined
 
 
 def short_traceback(check):
