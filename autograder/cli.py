@@ -22,6 +22,17 @@ from . import release
 from .journal import FILE_NAME as JOURNAL_FILE
 
 
+#: Set by `conv-course formgrade --course DIR` for autograder/nbgrader_config.py.
+FORMGRADE_COURSE = "CONV_COURSE_FORMGRADE_COURSE"
+ROOT_WARNING = (
+    "conv-course formgrade: warning: running as root. The formgrader is a Jupyter server: anything "
+    "that runs in its pages (a student's notebook shown for grading, were it not made inert) acts "
+    "with root's rights, on every file of this machine. Submissions are stored inert and their pages "
+    "forbid script, but to be safe run the formgrader as an ordinary user who owns the course folder "
+    "(e.g. `sudo -u grader .venv/bin/conv-course formgrade`), or in a container of its own."
+)
+
+
 def positive_int(text):
     value = int(text)
     if value < 1:
@@ -52,8 +63,16 @@ def parser():
     grade_cmd.add_argument("--jobs", type=positive_int, default=0,
                            help="submissions graded at once (default: the number of cores)")
     grade_cmd.add_argument("--timeout", type=positive_int, default=60, help="seconds per cell (default 60)")
+    grade_cmd.add_argument("--notebook-timeout", type=positive_int, default=0, metavar="SECONDS",
+                           help="seconds for a whole notebook, all its cells together "
+                                "(default: 4 x --timeout, at least 30)")
     grade_cmd.add_argument("--memory", type=positive_int, default=2048, metavar="MB",
-                           help="memory limit of each kernel process, MB (default 2048)")
+                           help="memory of each notebook's sandbox, all its processes together, MB (default 2048); "
+                                "a memory cgroup enforces it where the machine allows (as root with cgroup v1), "
+                                "else a watchdog: the summary says which")
+    grade_cmd.add_argument("--disk", type=positive_int, default=256, metavar="MB",
+                           help="disk space of each notebook's sandbox, all its files together, MB (default 256; "
+                                "and 32 files a MB); a tmpfs when run as root, else a watchdog")
     grade_cmd.add_argument("--no-feedback", action="store_true",
                            help="no feedback pages (make them later with `conv-course feedback`)")
     grade_cmd.add_argument("--cluster", metavar="ADDRESS", default="",
@@ -73,6 +92,9 @@ def parser():
     formgrade_cmd = commands.add_parser("formgrade", help="open nbgrader's formgrader (JupyterLab) on this course")
     formgrade_cmd.add_argument("--port", type=int, default=8888)
     formgrade_cmd.add_argument("--no-browser", action="store_true")
+    formgrade_cmd.add_argument("--course", type=Path, default=None, metavar="DIR",
+                               help="the course kept in DIR by `conv-course grade --course DIR` "
+                                    "(default: autograder/gradebook.db and autograder/*/)")
     return main
 
 
@@ -103,7 +125,8 @@ def main(argv=None):
         if arguments.command == "grade":
             options = grade.Options(tuple(arguments.assignment), arguments.jobs, arguments.timeout,
                                     arguments.memory, not arguments.quiet, feedback=not arguments.no_feedback,
-                                    cluster=arguments.cluster, force=arguments.force)
+                                    cluster=arguments.cluster, force=arguments.force, disk_mb=arguments.disk,
+                                    notebook_timeout=arguments.notebook_timeout)
             rows, text = grade.grade(arguments.submissions, arguments.out, options, course)
         else:
             rows, text = grade.regenerate_feedback(arguments.out, grade.Options(jobs=arguments.jobs,
@@ -120,20 +143,28 @@ def main(argv=None):
 
 
 def formgrade(arguments):
-    """JupyterLab with the course's nbgrader config, opened on the formgrader."""
+    """JupyterLab with the course's nbgrader config, opened on the formgrader: on this machine
+    only (127.0.0.1), with a Content-Security-Policy on the pages that show student work
+    (autograder/formgrader_policy.py); as root, after a warning on stderr."""
     env = dict(os.environ)
     env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
         filter(None, [str(release.REPO / "autograder"), env.get("JUPYTER_CONFIG_PATH")]))
     env["PATH"] = sysconfig.get_path("scripts") + os.pathsep + env.get("PATH", "")
-    command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={release.REPO}",
-               f"--port={arguments.port}", "--ServerApp.default_url=/formgrader"]
+    root = release.REPO
+    if arguments.course:
+        # autograder/nbgrader_config.py reads it: the gradebook and nbgrader's folders are in DIR.
+        root = arguments.course.resolve()
+        env[FORMGRADE_COURSE] = str(root)
+    command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}",
+               f"--port={arguments.port}", "--ServerApp.ip=127.0.0.1", "--ServerApp.default_url=/formgrader",
+               "--ServerApp.jpserver_extensions=autograder.formgrader_policy=True"]
     if arguments.no_browser:
         command.append("--no-browser")
     if os.geteuid() == 0:
+        print(ROOT_WARNING, file=sys.stderr)
         command.append("--allow-root")  # JupyterLab refuses root otherwise (a grading server, a container)
-    os.chdir(release.REPO)
+    os.chdir(root)
     os.execve(sys.executable, command, env)
-
 
 if __name__ == "__main__":
     sys.exit(main())

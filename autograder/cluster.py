@@ -259,7 +259,7 @@ def run(where, settings, course_db, submissions, feedback, on_result, on_crash, 
             future.release()
             row = on_result(index, outcome)
             if feedback:  # the page came with the result; or it did not run, or nbgrader could not make its page
-                feedback.write(row, outcome.get("feedback_page") or None)
+                feedback.write(row, outcome.get("feedback_page") or None, outcome.get("feedback_problem") or "")
             bar.update(1)
             submit_next(queue)
     finally:

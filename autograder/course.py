@@ -16,6 +16,7 @@ it reads none of them:
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -87,7 +88,10 @@ class Settings:
     course_db: the course gradebook file, copied as each worker's own;
     solutions: the folder of nbgrader source notebooks;
     config_file: autograder/nbgrader_config.py (feedback preprocessors etc.);
-    timeout: seconds per cell; memory_mb: per kernel process;
+    timeout: seconds per cell; memory_mb: all of a sandbox's processes
+    together (and each one's address space); disk_mb: a sandbox's scratch
+    folder; notebook_timeout: seconds for a whole notebook (0: the default,
+    notebook_seconds());
     secret: mixed into the seeds of the independent check's inputs.
     """
 
@@ -98,13 +102,25 @@ class Settings:
     memory_mb: int = 2048
     secret: str = "conv-channels"
     work_root: str = ""
+    disk_mb: int = 256
+    notebook_timeout: int = 0
+
+    def notebook_seconds(self):
+        """Seconds a whole notebook may run: notebook_timeout, or by default
+        4 x the cell timeout and at least 30."""
+        return self.notebook_timeout or default_notebook_timeout(self.timeout)
 
     @classmethod
     def here(cls, course_db, work_root, **knobs):
         """Settings for this installation of the course (its solutions/ and
-        nbgrader config); knobs: timeout, memory_mb, secret."""
+        nbgrader config); knobs: timeout, memory_mb, disk_mb, notebook_timeout, secret."""
         return cls(course_db=str(course_db), solutions=str(SOLUTIONS), config_file=str(CONFIG_FILE),
                    work_root=str(work_root), **knobs)
+
+
+def default_notebook_timeout(cell_timeout):
+    """The default of --notebook-timeout: 4 x the cell timeout, at least 30 s."""
+    return max(4 * cell_timeout, 30)
 
 
 @dataclass
@@ -178,13 +194,14 @@ class FeedbackPages:
         """Where OUT/feedback/<student>/<assignment>.html is."""
         return self.root / student / f"{assignment}.html"
 
-    def write(self, row, html=None):
-        """Write the page of row (a results.Row): html, a page nbgrader made,
-        or by default the page saying why nbgrader made none
-        (results.problem_page)."""
+    def write(self, row, html=None, why=""):
+        """Write the page of row (a results.Row): html, a page nbgrader made
+        (a worker gave it the pages' Content-Security-Policy), or by default
+        the short page saying why there is none (results.problem_page; why:
+        what stopped nbgrader's page, when known)."""
         target = self.page(row.student_id, row.assignment)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(results.problem_page(row) if html is None else html, encoding="utf-8")
+        target.write_text(results.problem_page(row, why) if html is None else html, encoding="utf-8")
 
 
 def load_course_config(config_file):
@@ -195,12 +212,28 @@ def load_course_config(config_file):
     return PyFileConfigLoader(name, path=folder).load_config()
 
 
+#: nbgrader's closing words when a step failed, which only point at the traceback above them in its log.
+NBGRADER_BOILERPLATE = re.compile(r"Please see the( the)? above traceback|There was an error processing assignment")
+_EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Exit|Interrupt)(?::|$)")
+_FRAME_LINE = re.compile(r'^File "(?:.*/site-packages/)?(?P<file>[^"]*)", line \d+, in (?P<function>\S+)')
+
+
 def last_error_line(outcome):
-    """The line that says what went wrong, from an NbGraderAPI call's outcome."""
+    """The line that says what went wrong, from an NbGraderAPI call's outcome: the last exception in
+    its error and log, with the function that raised it ("KeyError: 'grade_id' (in
+    nbgrader/preprocessors/overwritecells.py, add_missing_task_cells)"), never nbgrader's closing
+    "Please see the above traceback"; else its last error line; else that it gave none."""
     text = (outcome.get("error") or "") + "\n" + (outcome.get("log") or "")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    errors = [line for line in lines if "Error" in line or "error" in line]
-    return (errors or lines or ["unknown error"])[-1][:300]
+    meaningful = [line for line in lines if not NBGRADER_BOILERPLATE.search(line)]
+    for index in range(len(lines) - 1, -1, -1):
+        if _EXCEPTION_LINE.match(lines[index]) and lines[index] in meaningful:
+            frames = [_FRAME_LINE.match(line) for line in lines[:index]]
+            frame = next((f for f in reversed(frames) if f), None)
+            where = f" (in {frame['file']}, {frame['function']})" if frame else ""
+            return (lines[index][:300] + where)[:400]
+    errors = [line for line in meaningful if "error" in line.lower() and not line.endswith("(most recent call last):")]
+    return (errors or ["nbgrader stopped without saying why (its log holds no error)"])[-1][:300]
 
 
 def quiet_warnings():

@@ -17,7 +17,8 @@
                  its result is recorded; on the cluster each page comes back
                  with its result and this process writes it. Submissions that
                  could not run get a page saying why
-    write        OUT/grades.csv, OUT/tests.csv, OUT/feedback/<student>/<assignment>.html
+    write        OUT/grades.csv, OUT/tests.csv (as results come, and once more at
+                 the end), OUT/feedback/<student>/<assignment>.html
 
 OUT/progress.jsonl (journal.py) lists what is recorded, so that a run that
 stops resumes where it was: a submission graded by an earlier run into the
@@ -39,7 +40,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cluster, journal, local_pool, results, sandbox, submissions
+from . import cluster, confinement, inert, journal, local_pool, results, sandbox, submissions
 from .course import (
     CONFIG_FILE,
     SOLUTIONS,
@@ -72,6 +73,8 @@ class Options:
     feedback: bool = True
     cluster: str = ""  # a Dask scheduler's address, or local:N (cluster.py); "" grades on this machine
     force: bool = False  # grade again what an earlier run into the same OUT graded
+    disk_mb: int = 256  # a sandbox's scratch folder
+    notebook_timeout: int = 0  # seconds for a whole notebook; 0: 4 x timeout, at least 30
 
 
 def default_jobs():
@@ -110,6 +113,7 @@ def grade(submissions_dir, out, options=Options(), course=None):
 
         tasks = [s for s in found if s.problem is None and s.assignment in kinds]
         settings = Settings.here(course.db, work, timeout=options.timeout, memory_mb=options.memory_mb,
+                                 disk_mb=options.disk_mb, notebook_timeout=options.notebook_timeout,
                                  secret=options.secret or os.environ.get("CONV_COURSE_SECRET", "conv-channels"))
         progress = journal.Journal(out)
         pages = FeedbackPages(out / "feedback", course)
@@ -119,7 +123,8 @@ def grade(submissions_dir, out, options=Options(), course=None):
                 for page in pages.root.glob(f"*/{assignment}.html"):
                     page.unlink()
         digests = [journal.fingerprint(s.notebook, SOLUTIONS / s.assignment / f"{s.assignment}.ipynb",
-                                       (settings.timeout, settings.memory_mb, settings.secret)) for s in tasks]
+                                       (settings.timeout, settings.memory_mb, settings.secret, settings.disk_mb,
+                                        settings.notebook_seconds())) for s in tasks]
         with course.gradebook() as gradebook:
             rows = store_problems(course, gradebook, found, kinds, chosen)
             to_grade = []
@@ -144,7 +149,12 @@ def grade(submissions_dir, out, options=Options(), course=None):
                 pages.page(row.student_id, row.assignment).unlink(missing_ok=True)
                 progress.add(row.student_id, row.assignment, digest, outcome["status"], outcome["message"],
                              {grade_id: message for grade_id, _, _, message in row.tests or []})
+                csvs.result_recorded(rows)
                 return row
+
+            # The CSVs follow the results as they come (not only after the last
+            # feedback page): every CSV_EVERY_SECONDS, and as soon as the last is in.
+            csvs = CsvWriter(out, len(to_grade))
 
             def crash(index, message):
                 submission = to_grade[index][0]
@@ -172,9 +182,41 @@ def grade(submissions_dir, out, options=Options(), course=None):
         seconds = time.perf_counter() - started
         pace = f", {seconds / len(to_grade):.2f} s per notebook" if to_grade else ""
         timing = f"took {seconds:.1f} s {place}{pace}"
-        return rows, results.summary(rows, notes) + "\n" + timing
+        return rows, results.summary(rows, notes) + "\n" + timing + "\n" + caps_line(settings, options)
     finally:
         sandbox.remove_scratch(work)
+
+
+def caps_line(settings, options):
+    """The caps each sandbox had and what enforced them (on this machine; a
+    cluster's workers choose for their own machines)."""
+    mechanisms = confinement.mechanisms()
+    where = "on this machine" if not options.cluster else "on this machine (each cluster worker chooses for its own)"
+    return (f"sandbox caps {where}: "
+            + mechanisms.describe(settings.memory_mb, settings.disk_mb, confinement.files_allowed(settings.disk_mb))
+            + f"; {settings.timeout} s a cell, {settings.notebook_seconds()} s a notebook")
+
+
+#: How often, at most, grades.csv and tests.csv are written again while results come.
+CSV_EVERY_SECONDS = 5.0
+
+
+class CsvWriter:
+    """Writes OUT/grades.csv and OUT/tests.csv while a run records its results: at most every
+    CSV_EVERY_SECONDS, and at once when the last of `expected` results is recorded, so the
+    grades are on disk before the remaining feedback pages are made (a slow page delays
+    nothing but itself)."""
+
+    def __init__(self, out, expected):
+        self.out, self.expected = out, expected
+        self.recorded, self.written_at = 0, time.monotonic()
+
+    def result_recorded(self, rows):
+        """One more result is recorded; rows: every row of the run so far."""
+        self.recorded += 1
+        if self.recorded >= self.expected or time.monotonic() - self.written_at >= CSV_EVERY_SECONDS:
+            results.write_csvs(rows, self.out)
+            self.written_at = time.monotonic()
 
 
 def resumed_row(gradebook, progress, submission, digest, kinds, options, pages):
@@ -254,19 +296,31 @@ def store_problems(course, gradebook, found, kinds, chosen):
 
 def store_outcome(course, gradebook, submission, outcome, kinds):
     """Record one worker result in the course gradebook, copy its notebooks
-    into the course folders (for the formgrader and the feedback), and read
-    its row back from the gradebook."""
+    into the course folders (for the formgrader and the feedback; both
+    inert, see autograder/inert.py), and read its row back from the gradebook."""
     key = (submission.student_id, submission.assignment)
     submitted, autograded = course.folder("submitted", *key), course.folder("autograded", *key)
     shutil.rmtree(autograded, ignore_errors=True)
     submitted.mkdir(parents=True, exist_ok=True)
-    shutil.copy(submission.notebook, submitted / f"{submission.assignment}.ipynb")
-    if outcome.get("notebook"):
+    store_inert_copy(Path(submission.notebook), submitted / f"{submission.assignment}.ipynb")
+    if outcome.get("notebook"):  # made inert by the worker (worker.Worker.grade)
         autograded.mkdir(parents=True, exist_ok=True)
         (autograded / f"{submission.assignment}.ipynb").write_text(outcome["notebook"], encoding="utf-8")
     results.record(gradebook, outcome, kinds)
     messages = {cell["grade_id"]: cell["message"] for cell in outcome["cells"]}
     return results.read_row(gradebook, *key, outcome["status"], outcome["message"], kinds, messages)
+
+
+def store_inert_copy(notebook, target):
+    """Write the notebook file at `notebook`, made inert (inert.py), to target: the submitted/
+    copy the formgrader may show. A file that is no notebook (the worker could not grade it
+    either) gets no copy."""
+    try:
+        text = inert.inert_notebook_text(notebook.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        target.unlink(missing_ok=True)
+        return
+    target.write_text(text, encoding="utf-8")
 
 
 def regenerate_feedback(out, options=Options(), course=None):

@@ -21,7 +21,22 @@ graded function a second time:
 A test cell that nbgrader passed but judge fails marks the submission as
 tampered (the caller decides that). Hence the rule for the cases: never
 stricter than the nbgrader checks (conv_lib.diagnose); tests/test_exercises.py
-holds both checks to it. The inputs are integer-valued float64 arrays with
+holds both checks to it.
+
+The your-own-loops rule is enforced here too, where the student cannot switch
+it off: the harness puts tripwires on the ready-made convolutions before the
+student's cells run (conv_lib's functions that the function's notebook check
+forbids, read from that check: forbidden_calls; other libraries' from
+conv_lib.diagnose.runner.READY_MADE_ELSEWHERE), armed only while a graded
+function is called. A call is reported on the harness's stderr, which `run`
+returns to the grader, and recorded in out/; either fails the function with
+a [reference-call] verdict (CheckResult.kind), naming what it called.
+
+A case that failed only because the check hit a limit (time, memory, file
+size, the sandbox stopping the run: Ending) fails with a [limit] verdict
+rather than a disagreement: the caller withholds the points without calling
+the submission tampered. The student's output goes to /dev/null, so printing
+exhausts nothing. The inputs are integer-valued float64 arrays with
 small biases, as there; the functions are called the way those checks call
 them (padding, stride and a pool's size by keyword, the rest by position); a
 depth mismatch is the same kind (the input deeper than the filters); an
@@ -67,12 +82,14 @@ import stat
 import subprocess
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 
 from autograder.feedback import is_autograder_test_cell
+from autograder.sandbox import STOPPED
 from conv_lib.diagnose import (
     EXERCISES,
     HE_FLAT_KURTOSIS,
@@ -81,11 +98,24 @@ from conv_lib.diagnose import (
     exercises_of,
 )
 from conv_lib.diagnose.exercise import EXPECTED_ERROR, DiffersFrom, Draws, Rng, SameAs
+from conv_lib.diagnose.runner import READY_MADE_ELSEWHERE, forbidden_by
 
 HARNESS = Path(__file__).with_name("integrity_harness.py")
+TRIPWIRES = Path(__file__).with_name("integrity_tripwires.py")  # imported by the harness, beside it
 DEFAULT_CELL_SECONDS = 30
 OUT = "out"
 MISSING_FUNCTION = "function {name} is not defined in the notebook"  # as integrity_harness.MISSING_FUNCTION
+READY_MADE = "ready_made.json"  # as integrity_harness.READY_MADE
+REFERENCE_CALL = "ReferenceCall"  # as integrity_tripwires.REFERENCE_CALL
+#: A tripwire's report on the harness's stderr (integrity_tripwires.REPORT): case, what was called, what ran.
+KEPT_STDERR_LINES = ("reference-call ",)
+"""The stderr lines sandbox.run must keep whatever follows them: the tripwires' reports."""
+REPORT = re.compile(r"^reference-call (\d{1,6}) ([A-Za-z_][\w.<>]{0,199}) ([A-Za-z_][\w.<>]{0,199})$", re.MULTILINE)
+#: A name a ready-made call may be shown by: a dotted name in conv_lib or a library of READY_MADE_ELSEWHERE.
+LIBRARY_NAME = re.compile(r"(?:%s)\.[\w.<>]{1,199}" % "|".join(
+    sorted({"conv_lib", *(module.split(".")[0] for module in READY_MADE_ELSEWHERE)})))
+#: The codes that start a verdict's message when a case failed for a reason other than its values.
+REFERENCE_CODE, LIMIT_CODE = "[reference-call]", "[limit]"
 
 MAX_RESULT_BYTES = 64 * 2**20
 MAX_ERROR_BYTES = 64 * 2**10
@@ -129,10 +159,30 @@ WRONG_ROW = {
 
 @dataclass(frozen=True)
 class CheckResult:
-    """passed: every case of the function passed; message: "" then, else one line for the instructor."""
+    """passed: every case of the function passed; message: "" then, else one line for the instructor.
+
+    kind: why it failed: "" for a disagreement (wrong values, a wrong error, no result),
+    "reference-call" when the function called a ready-made convolution (the message starts
+    with [reference-call]), "limit" when it failed only by hitting a limit of the check
+    (time, memory, file size: the message starts with [limit]).
+    """
 
     passed: bool
     message: str
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How the harness's run ended, as the grader saw it from outside the sandbox.
+
+    limit: "" when it ended by itself, else the limit that stopped it ("the time limit of the
+    whole check", ...); reported: {case index: (what was called, what ran)}, the tripwires'
+    reports read from its stderr.
+    """
+
+    limit: str = ""
+    reported: dict = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------
@@ -257,13 +307,24 @@ def encode_cases(cases, positions):
         | ({"row_names": list(case.row_names)} if case.row_names else {})
         | ({"parts": len(case.part_names)} if case.result == "arrays" else {})
         | ({"after_cell": positions[TEST_CELL[case.grade_id]]} if TEST_CELL[case.grade_id] in positions else {})
+        | {"forbidden": forbidden_calls(case.grade_id)}
         for index, case in enumerate(cases)
     ]
     return encoded, arrays
 
 
+@cache
+def forbidden_calls(name):
+    """The sorted conv_lib function names the graded function `name` may not call, [] when only other
+    libraries' convolutions are refused, None when nothing is: what its notebook check's Runner
+    watches for (conv_lib.diagnose.runner.forbidden_by), so that both checks enforce one list."""
+    forbidden = forbidden_by(next(exercise.check for exercise in EXERCISES if exercise.name == name))
+    return None if forbidden is None else sorted(forbidden)
+
+
 def prepare(workdir, notebook, cases, cell_seconds=DEFAULT_CELL_SECONDS, reference=None):
-    """Write cells.json, cases.json, inputs.npz and integrity_harness.py into workdir (emptying out/).
+    """Write cells.json, cases.json, inputs.npz, ready_made.json, integrity_harness.py and
+    integrity_tripwires.py into workdir (emptying out/).
 
     Returns the argv to run with cwd=workdir; its paths are relative to workdir,
     so the folder may appear elsewhere inside the sandbox.
@@ -276,7 +337,10 @@ def prepare(workdir, notebook, cases, cell_seconds=DEFAULT_CELL_SECONDS, referen
     (workdir / "cells.json").write_text(json.dumps(harness_cells(notebook, reference)), encoding="utf-8")
     (workdir / "cases.json").write_text(json.dumps(encoded, allow_nan=False), encoding="utf-8")
     np.savez(workdir / "inputs.npz", **arrays)
+    (workdir / READY_MADE).write_text(json.dumps({module: list(patterns) for module, patterns
+                                                  in READY_MADE_ELSEWHERE.items()}), encoding="utf-8")
     shutil.copyfile(HARNESS, workdir / HARNESS.name)
+    shutil.copyfile(TRIPWIRES, workdir / TRIPWIRES.name)
     quick = ["quick"] if reference is not None else []  # no pictures either (PICTURE_MODULES)
     return [sys.executable, HARNESS.name, ".", str(cell_seconds), *quick]
 
@@ -561,16 +625,61 @@ def relation_problem(result, case, other, other_index):
     return ""
 
 
-def judge_case(dir_fd, index, case, cases=()):
-    """"" if case `index` passed, else the instructor's message "function: case i ...".
+def reference_call_problem(called, ran):
+    """What a ready-made call is, in the message: the names only if they look like library names."""
+    called = called if LIBRARY_NAME.fullmatch(called or "") else "a ready-made convolution"
+    ran = ran if LIBRARY_NAME.fullmatch(ran or "") and ran != called else ""
+    return (f"calls {called}" + (f" (which runs {ran})" if ran else "")
+            + ": a ready-made call, which the exercise does not allow (the function must use its own loops)")
+
+
+def recorded_call(outcome):
+    """(called, ran) of a ReferenceCall error record (its message: "called" or "called ran"), else None."""
+    kind, value = outcome
+    if kind != "error" or value[0] != REFERENCE_CALL:
+        return None
+    called, _, ran = value[2].partition(" ")
+    return called, ran or called
+
+
+def limit_problem(outcome, ending):
+    """What a case's failure by a limit of the check is (no answer was compared), or ""."""
+    kind, value = outcome
+    if kind == "missing" and ending.limit:
+        return f"gave no result: the check was stopped by {ending.limit}"
+    if kind != "error":
+        return ""
+    name, _, message = value
+    if name == "SoftTimeout":
+        return "did not return within the time limit"
+    if name == "MemoryError":
+        return "ran out of memory (the memory limit of the check)"
+    if name == "OSError" and message.startswith("[Errno 27]"):
+        return "hit the file-size limit of the check"
+    return ""
+
+
+def judge_case(dir_fd, index, case, cases=(), ending=Ending()):
+    """"" if case `index` passed, else the instructor's message "function: case i ...", which starts
+    with [reference-call] when the function called a ready-made convolution (reported on the
+    harness's stderr, in ending.reported, or recorded in out/), and with [limit] when it failed
+    by a limit of the check (ending.limit, or a time, memory or file-size error).
 
     cases: the cases judged, in order; a SameAs or DiffersFrom finds there the case it names
     (without it, or if it is not there, the case fails).
     """
     parts = len(case.part_names) if case.result == "arrays" else 0
+    code, reported = "", ending.reported.get(index)
     try:
         outcome = read_outcome(dir_fd, index, parts)
-        problem = case_problem(outcome, case)
+        call = reported or recorded_call(outcome)
+        limit = limit_problem(outcome, ending)
+        if call:
+            code, problem = REFERENCE_CODE, reference_call_problem(*call)
+        elif limit:
+            code, problem = LIMIT_CODE, limit
+        else:
+            problem = case_problem(outcome, case)
         if not problem and isinstance(case.expected, (SameAs, DiffersFrom)):
             other = labelled(cases, case)
             problem = (f"refers to a case labelled {case.expected.label!r} that is not judged" if other is None
@@ -579,35 +688,69 @@ def judge_case(dir_fd, index, case, cases=()):
         problem = f"left an unusable result ({error})"
     except Exception as error:  # never let a crafted file crash the grader
         problem = f"left a result that could not be judged ({type(error).__name__})"
-    return f"{case.function}: case {index} {problem}" if problem else ""
+    if reported and code != REFERENCE_CODE:  # the report outside the sandbox outweighs whatever out/ holds
+        code, problem = REFERENCE_CODE, reference_call_problem(*reported)
+    return (f"{code} " if code else "") + f"{case.function}: case {index} {problem}" if problem else ""
 
 
-def judge(workdir, cases):
+def judge(workdir, cases, ending=Ending()):
     """{test cell grade_id: CheckResult}: a test cell passes iff every case of its function passed.
 
-    The message is the first failing case's, plus how many more cases failed.
+    ending: how the harness's run ended (Ending: a limit that stopped it, the tripwires' reports).
+    The message is the first failing case's of the verdict's kind, plus how many more cases failed.
     """
     problems = {TEST_CELL[case.grade_id]: [] for case in cases}
     with open_out_dir(workdir) as dir_fd:
         for index, case in enumerate(cases):
-            problem = judge_case(dir_fd, index, case, cases)
+            problem = judge_case(dir_fd, index, case, cases, ending)
             if problem:
                 problems[TEST_CELL[case.grade_id]].append(problem)
     return {cell: verdict(found) for cell, found in problems.items()}
 
 
 def verdict(problems):
+    """The CheckResult of a function's failing cases' messages: a ready-made call first, then a
+    disagreement, and a limit only when nothing else failed."""
     if not problems:
         return CheckResult(True, "")
+    by_kind = {"reference-call": [p for p in problems if p.startswith(REFERENCE_CODE)],
+               "limit": [p for p in problems if p.startswith(LIMIT_CODE)]}
+    by_kind[""] = [p for p in problems if p not in by_kind["reference-call"] and p not in by_kind["limit"]]
+    kind = next(kind for kind in ("reference-call", "", "limit") if by_kind[kind])
     more = len(problems) - 1
-    return CheckResult(False, problems[0] + (f" (and {more} more failing case{'s' * (more > 1)})" if more else ""))
+    return CheckResult(False, by_kind[kind][0] + (f" (and {more} more failing case{'s' * (more > 1)})" if more else ""),
+                       kind)
+
+
+def ending_of(returned):
+    """The Ending of a run from what `run` returned: None (nothing known), the string "timeout"
+    (run raised subprocess.TimeoutExpired), or (returncode or None after the sandbox's time limit,
+    stderr text) as sandbox.run returns them."""
+    if returned is None:
+        return Ending()
+    if returned == "timeout":
+        return Ending("the time limit of the whole check")
+    returncode, stderr = returned
+    stderr = stderr if isinstance(stderr, str) else ""
+    reported = {}
+    for match in REPORT.finditer(stderr):
+        reported.setdefault(int(match.group(1)), (match.group(2), match.group(3)))
+    # sandbox.run appends its STOPPED line last; one the student's code wrote earlier counts for nothing.
+    stopped = [line[len(STOPPED):] for line in stderr.splitlines()[-1:] if line.startswith(STOPPED)]
+    limit = ("the time limit of the whole check" if returncode is None
+             else f"the sandbox's limit ({stopped[-1][:200]})" if stopped
+             else "the CPU-time limit" if returncode in (-24, 128 + 24)
+             else "a kill (the memory or CPU-time limit)" if returncode in (-9, 128 + 9) else "")
+    return Ending(limit, reported)
 
 
 def check(notebook, assignment, seed_text, workdir, run, cell_seconds=DEFAULT_CELL_SECONDS, reference=None,
           test_cells=None):
     """Prepare workdir, run the harness with `run(argv, workdir)`, judge what it left.
 
-    run: the caller's sandbox runner, run with cwd=workdir; it may raise
+    run: the caller's sandbox runner, run with cwd=workdir; it returns None or, as
+    sandbox.run, (returncode, stderr tail), which tell a run stopped by a limit and
+    the tripwires' reports of ready-made calls (ending_of); it may raise
     subprocess.TimeoutExpired, and then what the harness wrote so far is judged
     (any other error of `run` is the caller's and propagates).
     reference: the source notebook; given, a quick pass skips the unchanged
@@ -627,10 +770,10 @@ def check(notebook, assignment, seed_text, workdir, run, cell_seconds=DEFAULT_CE
     for skip_from in passes:
         argv = prepare(workdir, notebook, cases, cell_seconds, reference=skip_from)
         try:
-            run(argv, workdir)
+            returned = run(argv, workdir)
         except subprocess.TimeoutExpired:
-            pass
-        verdicts = judge(workdir, cases)
+            returned = "timeout"
+        verdicts = judge(workdir, cases, ending_of(returned))
         if all(result.passed for result in verdicts.values()):
             break
     return verdicts

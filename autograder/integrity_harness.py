@@ -1,8 +1,9 @@
 """Run a student's notebook code and call its graded functions on the grader's inputs.
 
-This script is copied ALONE into a folder and run there in a sandbox by
-autograder/integrity.py; it imports only the standard library, numpy and
-IPython (never the `autograder` package). Usage:
+This script is copied into a folder, with integrity_tripwires.py and nothing
+else of the grader, and run there in a sandbox by autograder/integrity.py; it
+imports only the standard library, numpy, IPython and that module (never the
+`autograder` package). Usage:
 
     python integrity_harness.py WORKDIR [CELL_SECONDS] [quick]
 
@@ -21,7 +22,9 @@ WORKDIR holds what autograder/integrity.py `prepare` wrote:
                   parts (for "arrays") how many arrays the function returns;
                   after_cell (optional, default: all cells) is how many cells run
                   before the case is called: where nbgrader's test cell of the
-                  function stood, so a later cell that rebinds the name changes nothing
+                  function stood, so a later cell that rebinds the name changes nothing;
+                  forbidden (null: none refused) the conv_lib functions it may not call
+    ready_made.json  {module: [name patterns]}: other libraries' ready-made convolutions
     inputs.npz    the input arrays
 
 It runs the cells in order in one IPython InteractiveShell (so `%matplotlib
@@ -35,18 +38,26 @@ writes, as soon as the case is done,
     out/<i>.part<k>.npy  for "arrays", part k of the returned tuple, the same way
     out/<i>.json  {"error": name, "kinds": [names of its classes], "message": ...}
                   when the call raised, the function is missing, or the result
-                  does not convert to its kind of array ("NotAnArray")
+                  does not convert to its kind of array ("NotAnArray"), or the
+                  call reached a ready-made convolution ("ReferenceCall")
+
+Before any cell runs, each ready-made convolution gets a tripwire
+(integrity_tripwires.py), armed only while a case's function runs: a call
+then is recorded, reported on the harness's own stderr (which the grader reads
+outside the sandbox) and refused, and the case's outcome is a ReferenceCall
+error whatever the function did about it.
 
 Cells after the last one a case waits for do not run: they cannot change a
 result already written (notebook 05's last cells would run all of VGG16).
-The student's stdout and stderr go to WORKDIR/student_output.txt and each
+The student's stdout and stderr go to /dev/null (no file to fill) and each
 cell's outcome to WORKDIR/cell_status.json. Every cell and every call gets a
 soft time limit (CELL_SECONDS, default 30) from signal.setitimer; stopping
 code that never returns to Python (a long C loop) is the sandbox's job.
 
-Nothing here defends against the student's code, which runs in this same
-process and can rewrite any of it: the grader trusts nothing this script
-writes and checks every file it reads back.
+The student's code runs in this same process and could rewrite any of it:
+the grader trusts nothing this script writes and checks every file it reads
+back; the tripwires' reports on stderr are the one record the student's code
+cannot take back.
 """
 
 import os
@@ -69,9 +80,15 @@ from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 from numpy.random import default_rng  # noqa: E402  (bound before any student cell can replace it)
 from traitlets.config import Config  # noqa: E402
 
+try:  # beside this script, in the check's folder (autograder/integrity.py's prepare copies both)
+    from integrity_tripwires import make_tripwires, reference_call_record  # noqa: E402
+except ImportError:  # this module imported from the autograder package, as the tests do
+    from autograder.integrity_tripwires import make_tripwires, reference_call_record  # noqa: E402
+
 DEFAULT_CELL_SECONDS = 30.0
-STUDENT_OUTPUT = "student_output.txt"
 CELL_STATUS = "cell_status.json"
+#: Other libraries' ready-made convolutions: {module: [fnmatch patterns of names]} (make_tripwires).
+READY_MADE = "ready_made.json"
 OUT = "out"
 #: The message of a case whose function the notebook does not define
 #: (autograder/integrity.py recognises it).
@@ -122,13 +139,15 @@ def soft_time_limit(seconds):
         signal.signal(signal.SIGALRM, previous)
 
 
-def redirect_student_io(path):
-    """Send file descriptors 1 and 2, and sys.stdout/sys.stderr, to `path`; read stdin from /dev/null.
+def redirect_student_io():
+    """Send file descriptors 1 and 2, and sys.stdout/sys.stderr, to /dev/null; read stdin from /dev/null.
 
     Descriptors, not only the Python objects, so that output of C code and
-    child processes lands there too; an input() call meets end of file
-    instead of waiting. Returns a text file on the original stderr, for the
-    harness's own messages.
+    child processes goes there too; an input() call meets end of file
+    instead of waiting. Nothing reads what the student prints, and /dev/null
+    counts against no limit: a function that prints a flood is checked like
+    any other. Returns a text file on the original stderr, for the harness's
+    own messages (and the tripwires' reports).
     """
     sys.stdout.flush()
     sys.stderr.flush()
@@ -136,7 +155,7 @@ def redirect_student_io(path):
     os.dup2(stdin, 0)
     os.close(stdin)
     original_stderr = os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8", errors="replace")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    fd = os.open(os.devnull, os.O_WRONLY)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)
@@ -182,7 +201,24 @@ def read_inputs(workdir):
         parts = case.get("parts")
         if case.get("result") == "arrays" and not (type(parts) is int and 1 <= parts <= MAX_PARTS):
             raise ValueError(f"an \"arrays\" case needs parts, a number of arrays from 1 to {MAX_PARTS}")
+        forbidden = case.get("forbidden")
+        if forbidden is not None and not (isinstance(forbidden, list) and all(isinstance(n, str) for n in forbidden)):
+            raise ValueError("a case's forbidden must be null or a list of conv_lib function names")
     return cells, cases, inputs
+
+
+def forbidden_anywhere(cases):
+    """The conv_lib function names that any case forbids (each case's "forbidden")."""
+    return {name for case in cases for name in case.get("forbidden") or ()}
+
+
+def ready_made_elsewhere(workdir):
+    """{module: [fnmatch patterns]} of READY_MADE (written by autograder/integrity.py's prepare)."""
+    table = json.loads((workdir / READY_MADE).read_text(encoding="utf-8"))
+    if not (isinstance(table, dict) and all(isinstance(patterns, list) and all(isinstance(p, str) for p in patterns)
+                                            for patterns in table.values())):
+        raise ValueError(f"{READY_MADE} must map module names to lists of name patterns")
+    return table
 
 
 # --------------------------------------------------------------------------
@@ -231,17 +267,17 @@ def cases_by_cell(cases, cell_count):
     return due
 
 
-def run_notebook(shell, cells, cases, inputs, workdir, seconds):
+def run_notebook(shell, cells, cases, inputs, workdir, seconds, tripwires=None):
     """Run the cells in order, whatever the earlier ones did, recording each outcome
-    as it comes; call each case as soon as the cells before its test cell have run.
-    Stop after the last cell a case waits for."""
+    as it comes; call each case as soon as the cells before its test cell have run
+    (with tripwires, as run_cases takes them). Stop after the last cell a case waits for."""
     due = cases_by_cell(cases, len(cells))
     outcomes = []
-    run_cases(shell, due.get(0, []), inputs, workdir / OUT, seconds)
+    run_cases(shell, due.get(0, []), inputs, workdir / OUT, seconds, tripwires)
     for number, source in enumerate(cells[: max(due, default=0)], start=1):
         outcomes.append(run_cell(shell, source, seconds))
         write_json(workdir / CELL_STATUS, outcomes)
-        run_cases(shell, due.get(number, []), inputs, workdir / OUT, seconds)
+        run_cases(shell, due.get(number, []), inputs, workdir / OUT, seconds, tripwires)
 
 
 # --------------------------------------------------------------------------
@@ -283,9 +319,26 @@ def not_an_array(error):
     return error_record(error) | {"error": NOT_AN_ARRAY, "kinds": [NOT_AN_ARRAY]}
 
 
-def call_case(namespace, case, inputs, seconds):
+def call_case(namespace, case, inputs, seconds, tripwires=None):
     """Call the case's function and turn its result into an array, each under the soft time limit
-    (a result's __array__ is student code too). Returns ("result", ndarray) or ("error", record)."""
+    (a result's __array__ is student code too). Returns ("result", ndarray) or ("error", record).
+
+    tripwires (make_tripwires), when given and the case says what it forbids: armed for the
+    call and the conversion; a ready-made call recorded then makes the outcome a ReferenceCall
+    error, whatever the function did with the tripwire's exception.
+    """
+    if tripwires is None or case.get("forbidden") is None:
+        return call_and_convert(namespace, case, inputs, seconds)
+    index = int(case["index"])
+    tripwires.sweep(namespace)
+    with tripwires.armed(index, case["forbidden"]):
+        outcome = call_and_convert(namespace, case, inputs, seconds)
+    calls = tripwires.calls_in(index)
+    return ("error", reference_call_record(calls)) if calls else outcome
+
+
+def call_and_convert(namespace, case, inputs, seconds):
+    """call_case's call and conversion, without tripwires."""
     name = case["function"]
     function = namespace.get(name)
     if not callable(function):
@@ -441,10 +494,11 @@ def write_outcome(out_dir, index, outcome):
     write_json(out_dir / f"{index}.json", value)
 
 
-def run_cases(shell, cases, inputs, out_dir, seconds):
-    """Call each case's function as the namespace holds it now; write each outcome at once."""
+def run_cases(shell, cases, inputs, out_dir, seconds, tripwires=None):
+    """Call each case's function as the namespace holds it now; write each outcome at once.
+    tripwires: as call_case takes them (None: no ready-made call is refused)."""
     for case in cases:
-        write_outcome(out_dir, int(case["index"]), call_case(shell.user_ns, case, inputs, seconds))
+        write_outcome(out_dir, int(case["index"]), call_case(shell.user_ns, case, inputs, seconds, tripwires))
 
 
 # --------------------------------------------------------------------------
@@ -501,9 +555,10 @@ def main(argv):
     cells, cases, inputs = read_inputs(workdir)
     out_dir = workdir / OUT
     out_dir.mkdir(exist_ok=True)
-    harness_stderr = redirect_student_io(workdir / STUDENT_OUTPUT)
+    harness_stderr = redirect_student_io()
     try:
-        run_notebook(make_shell(workdir), cells, cases, inputs, workdir, seconds)
+        tripwires = make_tripwires(forbidden_anywhere(cases), ready_made_elsewhere(workdir), harness_stderr.fileno())
+        run_notebook(make_shell(workdir), cells, cases, inputs, workdir, seconds, tripwires)
     except BaseException:
         # The harness itself failed (or was stopped): say so where the caller sees it.
         traceback.print_exc(file=harness_stderr)

@@ -12,51 +12,141 @@ manager. `SandboxedKernelManager` starts that kernel through
   sandbox has no network;
 - an interrupt (cell timeout) is sent as a message, since a signal would stop
   at bwrap;
-- a watchdog kills the kernel when the whole notebook overruns its deadline
-  (a cell that ignores the interrupt would otherwise cost one timeout per
-  remaining cell).
+- the kernel's sandbox has caps as a whole (confinement.py): its scratch
+  folder is bounded (--disk), its processes together hold at most --memory;
+- a `confinement.Watch` stops the kernel when it passes one of them, or when
+  the whole notebook overruns its deadline (--notebook-timeout; a cell that
+  ignores the interrupt would otherwise cost one timeout per remaining cell);
+- `SandboxedExecute` keeps at most a budget of each cell's and of the whole
+  notebook's output as it streams in, and drops the rest with one note: a
+  notebook that prints without end cannot grow the grader's memory.
 
-The settings come from traitlets configuration (`SandboxedKernelManager.*`),
-which the grading worker sets once.
+What had to be stopped or cut in the notebook being graded is recorded in
+`NotebookRun` (`begin_notebook()` starts a fresh record; the worker reads it).
+The settings come from traitlets configuration (`SandboxedKernelManager.*`,
+`SandboxedExecute.*`), which the grading worker sets once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
-import threading
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
+import zmq
+from jupyter_client.asynchronous.client import AsyncKernelClient
+from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.manager import AsyncKernelManager
+from nbclient.util import run_sync
 from nbgrader.preprocessors import Execute
-from traitlets import Float, Integer, Unicode
+from traitlets import DottedObjectName, Float, Integer, Type, Unicode
 
-from . import sandbox
+from . import confinement, sandbox
+
+
+@dataclass
+class NotebookRun:
+    """What the sandbox stopped or cut while one notebook ran.
+
+    stopped: "" or why its kernel was stopped: "deadline", "memory",
+    "disk-bytes", "disk-files" (confinement.Watch.reason);
+    interrupts: cell timeouts (the kernel was interrupted);
+    printed, dropped: bytes of output the notebook sent, and of those the
+    bytes dropped for passing the output budget."""
+
+    stopped: str = ""
+    interrupts: int = 0
+    printed: int = 0
+    dropped: int = 0
+
+
+_current = NotebookRun()
+
+
+def begin_notebook():
+    """Start a fresh NotebookRun record for the next notebook and return it
+    (a grading worker runs one notebook at a time)."""
+    global _current
+    _current = NotebookRun()
+    return _current
+
+
+OUTPUT_MESSAGES = frozenset({"stream", "display_data", "execute_result", "update_display_data"})
+LARGE_MESSAGE = 64 * 1024
+"""Output messages at least this large are dropped unread when they would pass the budget."""
+QUEUED_MESSAGES = 64
+LARGEST_MESSAGE = 64 * 2**20
+"""A larger message from the kernel is refused by ZeroMQ (which then reconnects); no notebook's output is that large."""
+
+
+class OutputBudgetChannel(AsyncZMQSocketChannel):
+    """The iopub channel, which reads a large output message only when the
+    output budget can keep it: one that would be dropped anyway is not
+    verified nor decoded (that costs the grader about 10 ms a MB) but handed
+    on as a stub, {"dropped_bytes": its size, header, parent_header}, so a
+    notebook that prints without end is drained as fast as it prints."""
+
+    #: would_drop(size) -> bool, set by SandboxedExecute; None reads everything
+    would_drop = None
+
+    async def _recv(self, **kwargs):
+        frames = await self.socket.recv_multipart(copy=False)  # no copy of what is dropped
+        _, message = self.session.feed_identities(frames, copy=False)
+        size = sum(len(frame) for frame in message[4:])  # content and buffers
+        if self.would_drop is not None and size >= LARGE_MESSAGE and self.would_drop(size):
+            header = self.session.unpack(message[1].bytes)
+            if header.get("msg_type") in OUTPUT_MESSAGES:
+                await asyncio.sleep(0)  # let nbclient's timers run while a flood is drained
+                return {"header": header, "parent_header": self.session.unpack(message[2].bytes),
+                        "msg_id": header.get("msg_id"), "msg_type": header.get("msg_type"),
+                        "metadata": {}, "content": {}, "buffers": [], "dropped_bytes": size}
+        return self.session.deserialize(message, copy=False)
+
+
+class SandboxedKernelClient(AsyncKernelClient):
+    """jupyter_client's kernel client with the OutputBudgetChannel for iopub,
+    and sockets that hold at most QUEUED_MESSAGES messages, each at most
+    LARGEST_MESSAGE, not yet read (ZeroMQ's defaults, 1000 of any size, let a
+    notebook that prints faster than the grader reads fill the grader's memory)."""
+
+    iopub_channel_class = Type(OutputBudgetChannel)
+
+    def _context_default(self):
+        context = super()._context_default()
+        context.setsockopt(zmq.RCVHWM, QUEUED_MESSAGES)
+        context.setsockopt(zmq.MAXMSGSIZE, LARGEST_MESSAGE)
+        return context
 
 
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel runs in the bubblewrap sandbox."""
+
+    client_class = DottedObjectName("autograder.kernel.SandboxedKernelClient")
+    client_factory = Type(SandboxedKernelClient)
 
     scratch_root = Unicode("", help="Folder under which each kernel gets its scratch folder.").tag(config=True)
     sandbox_user = Integer(sandbox.UID_BASE, help="User id the kernel runs as (grader run as root).").tag(config=True)
     memory_mb = Integer(2048, help="Address-space limit of each kernel process, MB.").tag(config=True)
     cpu_seconds = Integer(600, help="CPU-time limit of each kernel process, s.").tag(config=True)
     processes = Integer(48, help="Processes and threads the kernel's user may have.").tag(config=True)
+    disk_mb = Integer(sandbox.Limits.disk_mb, help="The kernel's scratch folder, all files together, MB.").tag(config=True)
     deadline_seconds = Float(0.0, help="Kill the kernel this long after it starts (0: never).").tag(config=True)
 
-    #: set by the watchdog when it had to kill a kernel; read by the grader
-    deadline_hits = 0
-
     def _limits(self):
-        return sandbox.Limits(memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds, processes=self.processes)
+        return sandbox.Limits(memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds, processes=self.processes,
+                              disk_mb=self.disk_mb)
 
     async def _async_pre_start_kernel(self, **kw):
         source_folder = kw.get("cwd") or os.getcwd()
         root = Path(self.scratch_root or os.environ.get("TMPDIR", "/tmp"))
         self._scratch = root / f"k-{uuid.uuid4().hex[:8]}"
-        sandbox.make_scratch(self._scratch, self.sandbox_user)
+        sandbox.make_scratch(self._scratch, self.sandbox_user, self.disk_mb)
+        self._memory = confinement.MemoryGroup(self.memory_mb).create()
         copy_data_files(Path(source_folder), self._scratch)
         self.transport = "ipc"
         self.ip = str(self._scratch / "kernel")
@@ -70,7 +160,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         # which ipykernel's parent poller takes for an orphaned kernel: turn
         # it off; bwrap's --die-with-parent ties the kernel to the grader.
         command = [*command, "--IPKernelApp.parent_handle=0"]
-        command = sandbox.wrap(command, scratch=self._scratch, sandbox_user=self.sandbox_user, limits=self._limits())
+        command = sandbox.wrap(command, scratch=self._scratch, sandbox_user=self.sandbox_user, limits=self._limits(),
+                               launcher=self._memory.launcher())
         env = {key: value for key, value in kw.get("env", {}).items() if key.startswith("NBGRADER_")}
         kw["env"] = sandbox.sandbox_env(self._scratch, env)
         kw["cwd"] = str(self._scratch)
@@ -80,34 +171,56 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_post_start_kernel(self, **kw):
         await super()._async_post_start_kernel(**kw)
-        if self.deadline_seconds > 0:
-            self._watchdog = threading.Thread(target=self._kill_at_deadline, daemon=True)
-            self._watchdog_stop = threading.Event()
-            self._watchdog.start()
+        process = self.provisioner.process
+        self._watch = confinement.Watch(process.pid, self._scratch, self.disk_mb, self._memory,
+                                        stop=lambda: sandbox.kill_group(process),
+                                        deadline_seconds=self.deadline_seconds).start()
 
-    def _kill_at_deadline(self):
-        if self._watchdog_stop.wait(self.deadline_seconds):
-            return
-        process = getattr(self.provisioner, "process", None)
-        if process is not None and process.poll() is None:
-            type(self).deadline_hits += 1
-            sandbox.kill_group(process)
+    async def _async_interrupt_kernel(self):
+        if not self.shutting_down:  # jupyter_client interrupts before every shutdown too
+            _current.interrupts += 1
+        await super()._async_interrupt_kernel()
+
+    interrupt_kernel = _async_interrupt_kernel
 
     async def _async_shutdown_kernel(self, now=False, restart=False):
         try:
             await super()._async_shutdown_kernel(now=now, restart=restart)
         finally:
-            stop = getattr(self, "_watchdog_stop", None)
-            if stop is not None:
-                stop.set()
-            process = getattr(self.provisioner, "process", None) if self.provisioner else None
-            if process is not None:
-                sandbox.kill_group(process)
-            scratch = getattr(self, "_scratch", None)
-            if scratch is not None and not restart:
-                sandbox.remove_scratch(scratch)
+            self._end_sandbox(restart)
 
     shutdown_kernel = _async_shutdown_kernel
+
+    async def _async_cleanup_resources(self, restart=False):
+        """jupyter_client's cleanup, which nbclient calls even when the kernel
+        died (and then no shutdown is asked for): the sandbox ends here too."""
+        try:
+            await super()._async_cleanup_resources(restart=restart)
+        finally:
+            self._end_sandbox(restart)
+
+    cleanup_resources = _async_cleanup_resources
+
+    def _end_sandbox(self, restart):
+        """Stop the watch (recording why it stopped the kernel, if it did),
+        kill what is left, remove the memory group and (unless the kernel
+        restarts) the scratch folder."""
+        watch = getattr(self, "_watch", None)
+        if watch is not None:
+            reason = watch.close()
+            if reason and not _current.stopped:
+                _current.stopped = reason
+            self._watch = None
+        process = getattr(self.provisioner, "process", None) if self.provisioner else None
+        if process is not None:
+            sandbox.kill_group(process)
+        memory = getattr(self, "_memory", None)
+        if memory is not None:
+            memory.remove()
+        scratch = getattr(self, "_scratch", None)
+        if scratch is not None and not restart:
+            sandbox.remove_scratch(scratch)
+            self._scratch = None
 
 
 def copy_data_files(folder, scratch):
@@ -126,8 +239,146 @@ def copy_data_files(folder, scratch):
 
 
 class SandboxedExecute(Execute):
-    """nbgrader's Execute with the kernel in the sandbox."""
+    """nbgrader's Execute with the kernel in the sandbox, keeping at most
+    cell_output_bytes of each cell's output and notebook_output_bytes of the
+    whole notebook's (outputs, and widget messages) as they stream in; past
+    either, further output is dropped and the cell ends with one note saying
+    how much (`cut_note`). What was printed and kept goes to NotebookRun."""
+
+    cell_output_bytes = Integer(2 * 2**20, help="Output kept of one cell, bytes.").tag(config=True)
+    notebook_output_bytes = Integer(16 * 2**20, help="Output kept of the whole notebook, bytes.").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs["kernel_manager_class"] = SandboxedKernelManager
         super().__init__(*args, **kwargs)
+        self._kept_in_cell = {}  # cell index: bytes of output it holds now
+        self._running_cell = -1
+        self._dropped_in_cell = {}  # cell index: bytes dropped
+
+    def _kept_in_notebook(self):
+        return sum(self._kept_in_cell.values())
+
+    def _fits(self, size, cell_index, cleared=False):
+        """Whether size more bytes of output fit the budgets of the cell (its
+        output first cleared, if cleared) and of the notebook."""
+        held = self._kept_in_cell.get(cell_index, 0)
+        after = size if cleared else held + size
+        return after <= self.cell_output_bytes and self._kept_in_notebook() - held + after <= self.notebook_output_bytes
+
+    def _room_for(self, size, cell_index, cleared=False):
+        """Whether size more bytes of output may be kept for the cell; counts
+        them as printed, and as dropped if not."""
+        _current.printed += size
+        if self._fits(size, cell_index, cleared):
+            return True
+        self._drop(size, cell_index)
+        return False
+
+    def _drop(self, size, cell_index):
+        _current.dropped += size
+        self._dropped_in_cell[cell_index] = self._dropped_in_cell.get(cell_index, 0) + size
+
+    def _would_drop(self, size):
+        """Whether an output message of size bytes for the running cell would be dropped."""
+        return not self._fits(size, self._running_cell, self.clear_before_next_output)
+
+    async def async_start_new_kernel_client(self):
+        """Start the kernel client as nbclient does, its iopub channel told what the budget would drop."""
+        client = await super().async_start_new_kernel_client()
+        if isinstance(client.iopub_channel, OutputBudgetChannel):
+            client.iopub_channel.would_drop = self._would_drop
+        return client
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    def _keep(self, size, cell_index):
+        self._kept_in_cell[cell_index] = self._kept_in_cell.get(cell_index, 0) + size
+
+    def process_message(self, msg, cell, cell_index):
+        """nbclient's handling of one kernel message, with widget messages
+        counted against the notebook's output budget (their state is kept)."""
+        if "dropped_bytes" in msg:  # a stub from OutputBudgetChannel
+            _current.printed += msg["dropped_bytes"]
+            self._drop(msg["dropped_bytes"], cell_index)
+            return None
+        if msg["msg_type"].startswith("comm"):
+            size = message_size(msg)
+            if not self._room_for(size, cell_index):
+                return None
+            self._keep(size, cell_index)
+        return super().process_message(msg, cell, cell_index)
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Append an output as nbclient does, unless it passes the budget (then drop it)."""
+        size = message_size(msg)
+        cleared = self.clear_before_next_output
+        if not self._room_for(size, cell_index, cleared):
+            return None
+        if cleared:
+            self._forget_cell_output(cell_index)
+        out = super().output(outs, msg, display_id, cell_index)
+        self._keep(size, cell_index)  # an output widget's too (out is None then)
+        return out
+
+    def clear_output(self, outs, msg, cell_index):
+        """Clear a cell's output as nbclient does; what it held no longer counts."""
+        super().clear_output(outs, msg, cell_index)
+        if not outs:
+            self._forget_cell_output(cell_index)
+
+    def _forget_cell_output(self, cell_index):
+        self._kept_in_cell.pop(cell_index, None)
+
+    def _update_display_id(self, display_id, msg):
+        """Replace a displayed output (update_display_data) as nbclient does,
+        unless the new one would not fit a cell's budget (then it is dropped)."""
+        size = message_size(msg)
+        if size > self.cell_output_bytes:
+            _current.printed += size
+            _current.dropped += size
+            return
+        super()._update_display_id(display_id, msg)
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        """Run one cell as nbclient does; if output was dropped, end its outputs with a note."""
+        self._forget_cell_output(cell_index)
+        self._dropped_in_cell.pop(cell_index, None)
+        self._running_cell = cell_index
+        try:
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        finally:
+            dropped = self._dropped_in_cell.pop(cell_index, 0)
+            if dropped and cell.get("cell_type") == "code":
+                cell.outputs.append(nbformat.v4.new_output("stream", name="stderr", text=cut_note(
+                    dropped, self.cell_output_bytes, self.notebook_output_bytes)))
+
+    # nbclient's synchronous wrappers call its own coroutines: wrap these instead.
+    execute_cell = run_sync(async_execute_cell)
+
+
+def message_size(msg):
+    """Bytes an output or widget message would hold once kept: the text of its
+    content (strings counted by length, with a little for each entry) and its binary buffers."""
+    return content_size(msg.get("content", {})) + sum(len(buffer) for buffer in msg.get("buffers") or ())
+
+
+def content_size(value):
+    """Roughly the bytes of value (decoded JSON) once kept: string lengths, 16 for anything else."""
+    if isinstance(value, str):
+        return len(value) + 16
+    if isinstance(value, dict):
+        return 16 + sum(len(key) + content_size(item) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return 16 + sum(content_size(item) for item in value)
+    return 16
+
+
+def megabytes(count):
+    """count bytes in words: "3.2 MB"."""
+    return f"{count / 2**20:.1f} MB"
+
+
+def cut_note(dropped, cell_bytes, notebook_bytes):
+    """The note that ends a cell whose output was cut."""
+    return (f"\n[output cut] this cell printed {megabytes(dropped)} more than the grader keeps "
+            f"({megabytes(cell_bytes)} a cell, {megabytes(notebook_bytes)} a notebook); the rest was dropped\n")

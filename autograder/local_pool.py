@@ -20,7 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
-from . import results, worker
+from . import worker
 from .course import progress_bar
 
 CRASHED_TWICE = "grading this submission crashed the grading process twice"
@@ -52,15 +52,15 @@ def run(where, settings, course_db, submissions, feedback, on_result, on_crash, 
 
 def feedback_call(feedback, row, ran):
     """The worker call that makes row's page (course.FeedbackPages) with
-    nbgrader's generate_feedback when its notebook ran (the page says what
-    went wrong if nbgrader cannot make it); otherwise that page is written
-    here and None returned."""
+    nbgrader's generate_feedback when its notebook ran (within
+    worker.FEEDBACK_SECONDS; a short page says what went wrong if nbgrader
+    cannot make it, so a slow page fails alone); otherwise that page is
+    written here and None returned."""
     if not ran:
         feedback.write(row)
         return None
     target = feedback.page(row.student_id, row.assignment)
-    return (worker.feedback_task, (feedback.course.nbgrader_paths(), row.student_id, row.assignment, str(target),
-                                   results.problem_page(row)))
+    return (worker.feedback_task, (feedback.course.nbgrader_paths(), row, str(target)))
 
 
 class WorkerPool:

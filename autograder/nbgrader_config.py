@@ -59,6 +59,17 @@ c.CourseDirectory.feedback_directory = os.path.join("autograder", "feedback")
 # command line (tests do that, and then pass their own --CourseDirectory.db_url).
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_HERE, "gradebook.db")
 
+# `conv-course formgrade --course DIR` opens the formgrader on a course that
+# `conv-course grade --course DIR` kept in DIR (autograder/course.py's layout).
+_FORMGRADE_COURSE = os.environ.get("CONV_COURSE_FORMGRADE_COURSE")
+if _FORMGRADE_COURSE:
+    c.CourseDirectory.root = _FORMGRADE_COURSE
+    c.CourseDirectory.source_directory = "source"
+    c.CourseDirectory.submitted_directory = "submitted"
+    c.CourseDirectory.autograded_directory = "autograded"
+    c.CourseDirectory.feedback_directory = "feedback"
+    c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_FORMGRADE_COURSE, "gradebook.db")
+
 # generate_assignment creates a missing assignment in the gradebook by itself
 # (GenerateAssignment.create_assignment, True by default in nbgrader 0.9; the
 # --create flag is deprecated), so no `nbgrader db assignment add` step is
@@ -93,5 +104,16 @@ c.Execute.timeout = 120
 _spec = importlib.util.spec_from_file_location("conv_channels_feedback", os.path.join(_HERE, "feedback.py"))
 _feedback = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_feedback)
+#
+# HideOutputsAfterHiddenTests comes before ClearHiddenTests, which removes the
+# markers it looks for: from the first test cell with hidden tests on, only the
+# test cells' errors reach the page (a print(In) or a post_run_cell hook there
+# could show the hidden tests).
+c.GenerateFeedback.preprocessors = [GetGrades, _feedback.HideOutputsAfterHiddenTests, ClearHiddenTests,
+                                    _feedback.HideTestTracebacks, CSSHTMLHeaderPreprocessor]
 
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, _feedback.HideTestTracebacks, CSSHTMLHeaderPreprocessor]
+# Student work must not run in the pages that show it: the course stores each
+# graded notebook already made inert (autograder/inert.py, with its own
+# allow-list). nbconvert's HTMLExporter.sanitize_html is left off: its
+# allow-list has no headings, paragraphs or pictures, and shows them as
+# escaped tags.

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from conv_lib.diagnose.codes import CODES
 
+from .inert import POLICY_META
+
 COURSE_ID = "conv-channels"
 
 GRADE_COLUMNS = ["student_id", "assignment", "score", "max_score", "auto_score", "manual_score", "status"]
@@ -110,21 +112,57 @@ def number(value):
     return f"{value:g}"
 
 
+#: A CSV text cell starting with one of these is run as a formula by spreadsheets (=, +, -, @, or a tab or
+#: carriage return before them); a quote is added so that reading back can remove exactly the quote added.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def spreadsheet_text(text):
+    """`text` as a CSV cell that a spreadsheet shows as text and never runs: a cell starting with one of
+    FORMULA_STARTS gets a single quote in front ("=HYPERLINK(...)" -> "'=HYPERLINK(...)"), as OWASP
+    advises against CSV injection. text_from_spreadsheet undoes it."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def text_from_spreadsheet(cell):
+    """The text that spreadsheet_text wrote as `cell`: "'-x" -> "-x", "''a" -> "'a", "ok" -> "ok"."""
+    return cell.removeprefix("'")
+
+
+def write_table(path, columns, lines):
+    """Write a CSV file of the course: a header of `columns`, then one line per item of `lines`.
+
+    Every CSV the course writes goes through here. In each line, numbers (int,
+    float) are written as the course writes points (`number`) and stay numbers
+    for a spreadsheet; every other value is text, written with spreadsheet_text
+    (it may come from a student: an id, an exception's message). read_table
+    reads the file back. Lines end in CRLF (RFC 4180): the csv module then
+    quotes any cell holding a carriage return, which would otherwise end the
+    line for a spreadsheet and start a line of the student's making."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(columns)
+        for line in lines:
+            writer.writerow([number(value) if isinstance(value, (int, float)) and not isinstance(value, bool)
+                             else spreadsheet_text(str(value)) for value in line])
+
+
+def read_table(path):
+    """The lines of a CSV file written by write_table, as {column: text} with each text as it was given."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        return [{column: text_from_spreadsheet(cell or "") for column, cell in line.items()}
+                for line in csv.DictReader(handle)]
+
+
 def write_csvs(rows, out):
-    """OUT/grades.csv and OUT/tests.csv, sorted by student and assignment."""
+    """OUT/grades.csv and OUT/tests.csv (write_table), sorted by student and assignment."""
     rows = sorted(rows, key=lambda row: (row.student_id, row.assignment))
-    with open(Path(out) / "grades.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(GRADE_COLUMNS)
-        for row in rows:
-            writer.writerow([row.student_id, row.assignment, number(row.score), number(row.max_score),
-                             number(row.auto_score), number(row.manual_score), row.status])
-    with open(Path(out) / "tests.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(TEST_COLUMNS)
-        for row in rows:
-            for grade_id, points, max_points, message in row.tests or []:
-                writer.writerow([row.student_id, row.assignment, grade_id, number(points), number(max_points), message])
+    write_table(Path(out) / "grades.csv", GRADE_COLUMNS,
+                ([row.student_id, row.assignment, row.score, row.max_score, row.auto_score, row.manual_score,
+                  row.status] for row in rows))
+    write_table(Path(out) / "tests.csv", TEST_COLUMNS,
+                ([row.student_id, row.assignment, grade_id, points, max_points, message]
+                 for row in rows for grade_id, points, max_points, message in row.tests or []))
 
 
 def read_statuses(out):
@@ -132,8 +170,7 @@ def read_statuses(out):
     path = Path(out) / "grades.csv"
     if not path.exists():
         return {}
-    with open(path, newline="", encoding="utf-8") as handle:
-        return {(line["student_id"], line["assignment"]): line["status"] for line in csv.DictReader(handle)}
+    return {(line["student_id"], line["assignment"]): line["status"] for line in read_table(path)}
 
 
 def read_test_messages(out):
@@ -141,9 +178,8 @@ def read_test_messages(out):
     path = Path(out) / "tests.csv"
     messages = {}
     if path.exists():
-        with open(path, newline="", encoding="utf-8") as handle:
-            for line in csv.DictReader(handle):
-                messages.setdefault((line["student_id"], line["assignment"]), {})[line["grade_id"]] = line["message"]
+        for line in read_table(path):
+            messages.setdefault((line["student_id"], line["assignment"]), {})[line["grade_id"]] = line["message"]
     return messages
 
 
@@ -193,12 +229,17 @@ def summary(rows, notes=()):
     return "\n".join(lines)
 
 
-def problem_page(row):
-    """A feedback page for a submission nbgrader could not grade."""
+def problem_page(row, why=""):
+    """The short feedback page of a submission nbgrader made no page for: its status, score and
+    message, and `why` the full page is missing (when it is known). No script, and a
+    Content-Security-Policy that forbids any (inert.POLICY_META)."""
     title = html.escape(f"{row.assignment}: {row.student_id}")
+    said = f"<p>{html.escape(row.message)}</p>\n" if row.message else ""
+    if why:
+        said += f"<p>The full feedback page could not be made: {html.escape(why)}</p>\n"
     return (
-        "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>" + title + "</title></head><body>\n"
+        f"<!DOCTYPE html>\n<html><head>{POLICY_META}<meta charset='utf-8'><title>{title}</title></head><body>\n"
         f"<h1>{title}</h1>\n<p>Status: <b>{html.escape(row.status)}</b>. Score: {number(row.score)} / "
-        f"{number(row.max_score)}.</p>\n<p>{html.escape(row.message or 'No notebook was graded.')}</p>\n"
+        f"{number(row.max_score)}.</p>\n{said or '<p>No notebook was graded.</p>' + chr(10)}"
         "</body></html>\n"
     )

@@ -16,6 +16,10 @@ integrity check) runs through `wrap()`:
                                processes (fork bombs), file size, open files
           python ...           the kernel or the check
 
+and, around it all, the caps of the sandbox as a whole (confinement.py): its
+scratch folder is a tmpfs of --disk MB (or watched), and its processes
+together hold at most --memory MB (a memory cgroup, or a watchdog).
+
 Why bubblewrap: it is a small, audited Debian package (`bubblewrap`) that
 builds the sandbox from Linux namespaces without a daemon, so it works on a
 plain Debian machine and in CI, where no container engine runs. rlimits are
@@ -41,10 +45,13 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import conv_lib
+
+from . import confinement
 
 UID_BASE = 61000
 """User ids UID_BASE, UID_BASE + 1, ... run the sandboxes of workers 0, 1, ...
@@ -57,11 +64,14 @@ SYSTEM_PATHS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/l
 class Limits:
     """The OS limits of one sandbox.
 
-    memory_mb: address-space limit of each process (RLIMIT_AS);
+    memory_mb: memory of all the sandbox's processes together (a cgroup or
+        a watchdog, confinement.py), and address-space limit of each (RLIMIT_AS);
     cpu_seconds: CPU time of each process (RLIMIT_CPU), then SIGXCPU/SIGKILL;
     processes: processes and threads of the sandbox's user (RLIMIT_NPROC);
     file_mb: largest file it may write (RLIMIT_FSIZE);
-    open_files: file descriptors (RLIMIT_NOFILE).
+    open_files: file descriptors (RLIMIT_NOFILE);
+    disk_mb: the scratch folder, all files together (and
+        confinement.files_allowed(disk_mb) files and folders).
     """
 
     memory_mb: int = 2048
@@ -69,6 +79,7 @@ class Limits:
     processes: int = 48
     file_mb: int = 64
     open_files: int = 256
+    disk_mb: int = 256
 
 
 class SandboxUnavailable(RuntimeError):
@@ -89,6 +100,7 @@ def check_available():
             "install Debian's packages bubblewrap and util-linux (`apt-get install bubblewrap`; "
             "CI's .ci/run does it)"
         )
+    confinement.remove_leftovers()
     scratch = make_scratch(tempfile.mkdtemp(prefix="conv-course-check-"), UID_BASE)
     argv = wrap([sys.executable, "-c", "import numpy, conv_lib"], scratch=scratch, sandbox_user=UID_BASE)
     try:
@@ -154,19 +166,21 @@ def _user_process_count():
     return count
 
 
-def wrap(argv, *, scratch, sandbox_user, limits=Limits(), writable=()):
+def wrap(argv, *, scratch, sandbox_user, limits=Limits(), writable=(), launcher=()):
     """The command line that runs argv inside the sandbox.
 
     argv: the command (absolute paths, or relative to scratch);
     scratch: the one writable folder, also the working directory and HOME
         (its .tmp subfolder, created by make_scratch, is the sandbox's /tmp);
     sandbox_user: the user id to run as (used when the grader is root);
-    writable: further folders to bind writable at their own paths.
+    writable: further folders to bind writable at their own paths;
+    launcher: a command prefix run before bwrap (MemoryGroup.launcher()).
     Returns a list of str for subprocess.
     """
     scratch = Path(scratch)
     created = {"/tmp"}
     command = [
+        *launcher,
         "bwrap",
         "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
         "--unshare-cgroup-try",
@@ -181,6 +195,9 @@ def wrap(argv, *, scratch, sandbox_user, limits=Limits(), writable=()):
     ]
     command += ["--chdir", str(scratch)]
     processes = limits.processes
+    if confinement.mechanisms().memory == "watchdog":
+        processes = min(processes, confinement.WATCHED_PROCESSES)
+    bwrap_at = len(launcher)
     if running_as_root():
         command += [
             "--",
@@ -188,7 +205,7 @@ def wrap(argv, *, scratch, sandbox_user, limits=Limits(), writable=()):
             "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs",
         ]
     else:
-        command[1:1] = ["--unshare-user"]
+        command[bwrap_at + 1:bwrap_at + 1] = ["--unshare-user"]
         processes += _user_process_count()
         command += ["--", "setpriv", "--no-new-privs"]
     megabyte = 1024 * 1024
@@ -227,11 +244,16 @@ def sandbox_env(scratch, extra=None):
     return env
 
 
-def make_scratch(path, sandbox_user):
-    """Create the sandbox's writable folder, owned by its user when we are root.
+def make_scratch(path, sandbox_user, disk_mb=Limits.disk_mb):
+    """Create the sandbox's writable folder, owned by its user when we are
+    root, and bound it to disk_mb MB: as root it is a tmpfs of that size
+    (confinement.mechanisms().disk), else a Watch measures it.
     path: the folder (created); returns it as a Path."""
     path = Path(path)
-    (path / ".tmp").mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, exist_ok=True)
+    if confinement.mechanisms().disk == "tmpfs" and not os.path.ismount(path):
+        confinement.mount_scratch_space(path, disk_mb, sandbox_user if running_as_root() else os.getuid())
+    (path / ".tmp").mkdir(exist_ok=True)
     give_to_sandbox(path, sandbox_user)
     return path
 
@@ -249,7 +271,9 @@ def give_to_sandbox(path, sandbox_user):
 
 
 def remove_scratch(path):
-    """Delete a scratch folder whatever the sandbox left in it (read-only files too)."""
+    """Delete a scratch folder whatever the sandbox left in it (read-only
+    files too), its scratch space and those of the folders it holds unmounted first."""
+    confinement.unmount_under(path)
 
     def make_writable_and_retry(function, name, _error):
         try:
@@ -262,24 +286,96 @@ def remove_scratch(path):
     shutil.rmtree(path, onerror=make_writable_and_retry)
 
 
-def run(argv, *, scratch, sandbox_user, limits=Limits(), timeout, env=None):
+def run(argv, *, scratch, sandbox_user, limits=Limits(), timeout, env=None, keep_lines=()):
     """Run argv in the sandbox with scratch as its folder; wait at most timeout s.
 
-    Returns (returncode or None when it was killed for the timeout, stderr tail).
+    keep_lines: prefixes of stderr lines that must reach the caller wherever
+        they were written (a tripwire's reports): kept whole, however much
+        came after them.
+    Returns (returncode or None when it was killed for the timeout, stderr
+    text): the kept lines, then the last STDERR_TAIL characters. The grader
+    reads at most STDERR_CAP bytes of stderr; a sandbox that writes more is
+    stopped. When it passed a cap of the sandbox as a whole (its scratch
+    space, its processes' memory together, its stderr) it is stopped, and the
+    text ends with a line STOPPED + the reason (confinement.stop_message).
     """
-    command = wrap(argv, scratch=scratch, sandbox_user=sandbox_user, limits=limits)
-    process = subprocess.Popen(
-        command, cwd=scratch, env=sandbox_env(scratch, env),
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    memory = confinement.MemoryGroup(limits.memory_mb).create()
     try:
-        _, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_group(process)
-        _, stderr = process.communicate()
-        return None, stderr.decode(errors="replace")[-2000:]
-    return process.returncode, stderr.decode(errors="replace")[-2000:]
+        command = wrap(argv, scratch=scratch, sandbox_user=sandbox_user, limits=limits, launcher=memory.launcher())
+        process = subprocess.Popen(
+            command, cwd=scratch, env=sandbox_env(scratch, env),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        watch = confinement.Watch(process.pid, scratch, limits.disk_mb, memory, stop=lambda: kill_group(process)).start()
+        reader = BoundedStderr(process, tuple(keep_lines))
+        try:
+            process.wait(timeout=timeout)
+            code = process.returncode
+        except subprocess.TimeoutExpired:
+            kill_group(process)
+            process.wait()
+            code = None
+        reader.join()
+        reason = watch.close()
+    finally:
+        memory.remove()
+    stderr = reader.text()
+    if reader.flooded:
+        stderr += f"\n{STOPPED}it wrote more than {STDERR_CAP // 1_000_000} MB of error output"
+    elif reason:
+        stderr += "\n" + STOPPED + confinement.stop_message(reason, limits.memory_mb, limits.disk_mb)
+    return code, stderr
+
+
+STDERR_TAIL = 2000
+"""Characters of a sandbox's stderr that run() returns (its end)."""
+STDERR_CAP = 4_000_000
+"""Bytes of a sandbox's stderr the grader reads before stopping it."""
+KEPT_LINES = 200
+"""Marked lines (run's keep_lines) kept at most."""
+
+
+class BoundedStderr:
+    """Reads a sandboxed process's stderr on a thread, holding at most
+    STDERR_TAIL characters of its end and KEPT_LINES lines that start with
+    one of keep (bytes never pile up in the grader, however much is written);
+    past STDERR_CAP bytes it stops the sandbox (flooded)."""
+
+    def __init__(self, process, keep):
+        self.process, self.keep = process, tuple(prefix.encode() for prefix in keep)
+        self.tail, self.kept, self.partial, self.total, self.flooded = b"", [], b"", 0, False
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        stream = self.process.stderr
+        while chunk := stream.read1(65536):
+            self.total += len(chunk)
+            self.tail = (self.tail + chunk)[-4 * STDERR_TAIL:]
+            if self.keep:
+                lines = (self.partial + chunk).split(b"\n")
+                self.partial = lines.pop()[-4096:]
+                for line in lines:
+                    if line.startswith(self.keep) and len(self.kept) < KEPT_LINES:
+                        self.kept.append(line[:1000])
+            if self.total > STDERR_CAP and not self.flooded:
+                self.flooded = True
+                kill_group(self.process)
+        stream.close()
+
+    def join(self):
+        self.thread.join(timeout=30)
+
+    def text(self):
+        """The kept lines, then the end of stderr, as text."""
+        tail = self.tail.decode(errors="replace")[-STDERR_TAIL:]
+        kept = [line.decode(errors="replace") for line in self.kept]
+        return "\n".join([*kept, tail]) if kept else tail
+
+
+STOPPED = "[sandbox stopped] "
+"""How run()'s stderr tail says the sandbox passed one of its caps."""
 
 
 def kill_group(process):

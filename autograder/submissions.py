@@ -10,6 +10,12 @@ to a staging folder:
 
     staging/<student_id>/<assignment>/<assignment>.ipynb
 
+What a file's name says is read by submission_names.py (a Moodle name holding
+two student numbers is refused: it never replaces either student's file);
+the student ids, safe folder names that never merge two students, come from
+student_ids.py; a pasted copy of an nbgrader cell is mended by copied_cells.py
+before nbgrader sees the notebook.
+
 Every file in SUBMISSIONS comes from a student, so any of them may be broken,
 huge or hostile. A problem with one file becomes that submission's `problem`
 (one sentence for the instructor and the student) or, when the file cannot be
@@ -26,9 +32,11 @@ counts only when the student sent nothing better for that assignment.
 
 import functools
 import json
+import logging
 import os
 import re
 import stat
+import unicodedata
 import warnings
 import zipfile
 from collections import defaultdict
@@ -40,6 +48,9 @@ import nbformat
 from nbformat import reader as nbformat_reader
 from nbformat.validator import normalize
 
+from . import copied_cells, student_ids
+from . import submission_names as naming
+
 MAX_NOTEBOOK_BYTES = 20_000_000
 """A notebook file larger than this (in bytes) is refused unread."""
 MAX_ZIP_TOTAL_BYTES = 100_000_000
@@ -47,14 +58,10 @@ MAX_ZIP_TOTAL_BYTES = 100_000_000
 MAX_ZIP_MEMBERS = 1000
 """A zip with more members than this is refused (zip bomb)."""
 
-STUDENT_ID_CHARS = "A-Z a-z 0-9 . _ @ + - (others become _; case is kept)"
+STUDENT_ID_CHARS = student_ids.ALLOWED_CHARS
 
-_SEPARATORS = "_-. "
-_CANVAS = re.compile(r"^(?P<name>[^_]+)_(?i:LATE_)?(?P<id>\d+)_(?P<number>\d+)_(?P<original>.+)$")
-_MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?(?P<original>.*)$")
-_CANVAS_REUPLOAD = re.compile(r"-\d+$")
-_PAIR = re.compile(r"^(?P<student>[^_\-. ]+)[_-](?P<other>.+)$")
 _NOT_ID_CHAR = re.compile(r"[^A-Za-z0-9._@+-]")
+_log = logging.getLogger(__name__)
 _SYSTEM_NAMES = {"__MACOSX", "__pycache__", "Thumbs.db", "desktop.ini"}
 _MB = 1_000_000
 
@@ -84,7 +91,10 @@ SUBMISSIONS may hold any mix of:
         a folder per assignment: a name without the assignment is the student
 The assignment may appear anywhere in a name, in any case; the student id is
 the text before it (or after it, if nothing is before it), trimmed of _ - . and
-spaces. Student ids keep {STUDENT_ID_CHARS}.
+spaces. A student id keeps, case and all,
+  {STUDENT_ID_CHARS};
+two names that would give one id are graded apart (d_Arcy, d_Arcy_3f09c1).
+A Moodle name holding two student numbers is refused: whose file is unclear.
 Other files are skipped with a warning, except <student>_<other>.ipynb (an
 unknown assignment) and a file of another type named for a student and an
 assignment (not a notebook).
@@ -130,13 +140,17 @@ def collect(
     messages = _check_only(only, known)
     finder = _Finder(known, staging, messages)
     candidates = [c for c in finder.folder(root, "", _Context()) if _is_wanted(c, known, only)]
+    candidates, collisions = _with_student_ids(candidates)
+    messages += collisions
     result = []
     for _, group in sorted(_group(candidates).items()):
         winner, losers = _newest(group)
         messages += winner.notes
         if losers:
             messages.append(_replaced_message(winner, losers))
-        result.append(_stage(winner, tuple(c.origin for c in losers), staging))
+        submission, copies = _stage(winner, tuple(c.origin for c in losers), staging)
+        messages += copies
+        result.append(submission)
     return result, messages
 
 
@@ -172,15 +186,6 @@ class _Context:
 
     student: str | None = None
     assignment: str | None = None
-
-
-@dataclass(frozen=True)
-class _Name:
-    """What a file name says: the raw student id, a known assignment, or else the rest of the name."""
-
-    student: str | None = None
-    assignment: str | None = None
-    other: str | None = None
 
 
 class _Finder:
@@ -231,9 +236,11 @@ class _Finder:
             return self.skip(origin, "it holds the staging folder")
         if context.student is not None:
             return self.assignment_folder(path, origin, context.student)
-        moodle = _MOODLE.match(path.name)
+        moodle = naming.moodle(path.name)
+        if moodle and moodle.ambiguous:
+            return self.skip(origin, naming.ambiguity(moodle.ambiguous))
         if moodle:
-            student = self.student_id(moodle["id"], origin)
+            student = self.student_id(moodle.student, origin)
             return self.folder(path, origin, _Context(student, context.assignment)) if student else []
         assignment = self.known_name(path.name)
         if assignment and context.assignment is None:
@@ -267,9 +274,11 @@ class _Finder:
         """A loose file: a notebook, or something else, named for a student and an assignment."""
         stem, suffix = path.stem, path.suffix.lower()
         if context.student is not None:
-            name = _Name(context.student, self.assignment_in(stem) or context.assignment)
+            name = naming.Name(context.student, self.assignment_in(stem) or context.assignment)
         else:
-            name = _parse_name(stem, self.known, context.assignment, stem_is_student=False)
+            name = naming.parse(stem, self.known, context.assignment, stem_is_student=False)
+        if name.ambiguous:
+            return self.ambiguous(name, origin, _mtime(path))
         if name.student is None:
             missing = "student id" if name.assignment else "assignment of this course"
             return self.skip(origin, f"the name carries no {missing}")
@@ -290,9 +299,11 @@ class _Finder:
     def zip_file(self, path: Path, origin: str, context: _Context) -> list[_Candidate]:
         """A zip named for a student (and maybe an assignment): the notebooks inside."""
         if context.student is not None:
-            name = _Name(context.student, self.assignment_in(path.stem) or context.assignment)
+            name = naming.Name(context.student, self.assignment_in(path.stem) or context.assignment)
         else:
-            name = _parse_name(path.stem, self.known, context.assignment, stem_is_student=True)
+            name = naming.parse(path.stem, self.known, context.assignment, stem_is_student=True)
+        if name.ambiguous:
+            return self.ambiguous(name, origin, _mtime(path))
         if name.student is None:
             return self.skip(origin, "the name carries no student id")
         student = self.student_id(name.student, origin)
@@ -312,7 +323,7 @@ class _Finder:
         if limits:
             assignments = [hint] if hint else sorted({a for a in named.values() if a})
             return self.zip_problem(origin, student, assignments, limits, mtime)
-        if any(_is_lms_name(_member_stem(n), self.known) for n in named):
+        if any(naming.is_lms_name(_member_stem(n), self.known) for n in named):
             reason = "it looks like a whole Canvas or Moodle download; unzip it into the submissions folder"
             return self.skip(origin, reason)
         candidates = []
@@ -349,17 +360,27 @@ class _Finder:
 
     def unknown(self, student: str, name: str, origin: str, mtime: float) -> _Candidate:
         """A submission for an assignment this course does not have."""
-        assignment = _clean_id(name.strip(_SEPARATORS)) or "?"
+        assignment = _clean_id(name.strip(naming.SEPARATORS)) or "?"
         problem = f"unknown assignment '{assignment}': this course has {', '.join(self.known)}"
         return _Candidate(student, assignment, origin, mtime, problem=problem)
 
+    def ambiguous(self, name: naming.Name, origin: str, mtime: float) -> list[_Candidate]:
+        """A file whose name holds several Moodle student numbers: for each, a problem that counts only
+        when that student sent nothing else (it never replaces a real submission), or a warning."""
+        problem = naming.ambiguity(name.ambiguous)
+        if name.assignment is None:
+            return self.skip(origin, problem)
+        students = [self.student_id(number, origin) for number in name.ambiguous]
+        return [_Candidate(student, name.assignment, origin, mtime, problem=problem, fallback="ambiguous name")
+                for student in students if student]
+
     def student_id(self, raw: str, origin: str) -> str | None:
-        """The usable student id in `raw`, or None with a warning."""
-        student = _clean_id(raw)
-        if student in ("", ".", ".."):
-            self.skip(origin, f"'{_printable(raw)}' is not a usable student id")
+        """The name `raw` stands for as a student (NFC; its id is given by `collect`), or None with a warning."""
+        problem = student_ids.problem(raw)
+        if problem:
+            self.skip(origin, f"'{_printable(raw)}' {problem}")
             return None
-        return student
+        return unicodedata.normalize("NFC", raw)
 
     def known_name(self, name: str) -> str | None:
         """The course assignment that `name` is, ignoring case, or None."""
@@ -367,67 +388,8 @@ class _Finder:
 
     def assignment_in(self, stem: str) -> str | None:
         """The course assignment named anywhere in `stem`, or None."""
-        found = _find_assignment(stem, self.known)
+        found = naming.find_assignment(stem, self.known)
         return found[0] if found else None
-
-
-# --------------------------------------------------------------------------
-# File names
-# --------------------------------------------------------------------------
-
-
-def _find_assignment(stem: str, known: Sequence[str]) -> tuple[str, str, str] | None:
-    """The known assignment in `stem` (longest first, any case), with the text before and after it."""
-    for assignment in sorted(known, key=len, reverse=True):
-        match = re.search(re.escape(assignment), stem, re.IGNORECASE)
-        if match:
-            return assignment, stem[: match.start()], stem[match.end() :]
-    return None
-
-
-def _parse_name(stem: str, known: Sequence[str], default: str | None, stem_is_student: bool) -> _Name:
-    """Who and which assignment a flat file's name (without extension) stands for.
-
-    Tried in order: Moodle, Canvas (when its original name holds an
-    assignment), an assignment in the name with the student beside it, Canvas
-    with another original name, the whole name as the student (in a folder or
-    zip named after an assignment, or for a zip), `<student>_<other>`.
-    `default` is the assignment of the enclosing folder, if any.
-    """
-    moodle = _MOODLE.match(stem)
-    if moodle:
-        original = moodle["original"]
-        return _Name(moodle["id"], _assignment_or(original, known, default), original or None)
-    canvas = _CANVAS.match(stem)
-    original = _CANVAS_REUPLOAD.sub("", canvas["original"]) if canvas else ""
-    in_original = _find_assignment(original, known) if canvas else None
-    if in_original:
-        return _Name(canvas["id"], in_original[0])
-    found = _find_assignment(stem, known)
-    if found:
-        assignment, before, after = found
-        student = before.strip(_SEPARATORS) or after.strip(_SEPARATORS)
-        return _Name(student or None, assignment)
-    if canvas:
-        return _Name(canvas["id"], default, original)
-    if default or stem_is_student:
-        return _Name(stem, default)
-    pair = _PAIR.match(stem)
-    if pair:
-        return _Name(pair["student"], None, pair["other"])
-    return _Name(None, None)
-
-
-def _is_lms_name(stem: str, known: Sequence[str]) -> bool:
-    """Whether a name is one a Canvas or Moodle download gives a student's file."""
-    canvas = _CANVAS.match(stem)
-    return bool(_MOODLE.match(stem) or (canvas and _find_assignment(canvas["original"], known)))
-
-
-def _assignment_or(stem: str, known: Sequence[str], default: str | None) -> str | None:
-    """The assignment named in `stem`, else `default`."""
-    found = _find_assignment(stem, known)
-    return found[0] if found else default
 
 
 def _clean_id(raw: str) -> str:
@@ -670,6 +632,19 @@ def _is_wanted(candidate: _Candidate, known: tuple[str, ...], only: Sequence[str
     return only is None or (candidate.assignment in only and candidate.assignment in known)
 
 
+def _with_student_ids(candidates: list[_Candidate]) -> tuple[list[_Candidate], list[str]]:
+    """The candidates with their student ids (student_ids.assign), and a warning for each id that two
+    different names would share, naming the files and how they were told apart; also logged (stderr)."""
+    files = defaultdict(list)
+    for candidate in candidates:
+        files[candidate.student_id].append(candidate.origin)
+    ids = student_ids.assign(files)
+    notes = student_ids.collisions(files)
+    for note in notes:
+        _log.warning(note)
+    return [replace(c, student_id=ids[c.student_id]) for c in candidates], notes
+
+
 def _group(candidates: list[_Candidate]) -> dict[tuple[str, str], list[_Candidate]]:
     """Candidates by (student_id, assignment)."""
     groups = defaultdict(list)
@@ -696,26 +671,32 @@ def _recency(candidate: _Candidate) -> tuple[float, str]:
 
 
 def _replaced_message(winner: _Candidate, losers: list[_Candidate]) -> str:
-    """'alice/01_x: graded <origin> (newest), ignored <origins>'."""
+    """'alice/01_x: graded <origin> (newest), ignored <origins>'; '(the newest that counts)' when a
+    newer file was no notebook or had an ambiguous name."""
     ignored = ", ".join(
         f"{c.origin} ({c.fallback})" if c.fallback and not winner.fallback else c.origin for c in losers
     )
-    return f"{winner.student_id}/{winner.assignment}: graded {winner.origin} (newest), ignored {ignored}"
+    newest = "newest" if all(_recency(winner) >= _recency(c) for c in losers) else "the newest that counts"
+    return f"{winner.student_id}/{winner.assignment}: graded {winner.origin} ({newest}), ignored {ignored}"
 
 
-def _stage(candidate: _Candidate, superseded: tuple[str, ...], staging: Path) -> Submission:
-    """The Submission for a chosen candidate: its notebook read, checked and staged, or its problem."""
-    problem, staged = candidate.problem, None
+def _stage(candidate: _Candidate, superseded: tuple[str, ...], staging: Path) -> tuple[Submission, list[str]]:
+    """The Submission for a chosen candidate: its notebook read, checked, mended (copied_cells) and
+    staged, or its problem; and a warning for each copied nbgrader cell that was mended."""
+    problem, staged, notes = candidate.problem, None, []
     if problem is None:
         try:
             notebook = _read_notebook(candidate.load())
+            notes = copied_cells.keep_one_copy(notebook)
             folder = staging / candidate.student_id / candidate.assignment
             staged = _write_staged(notebook, folder, candidate.assignment)
         except _Invalid as invalid:
             problem = str(invalid)
         except OSError as error:
             problem = f"the file could not be read ({error.strerror or error})"
-    return Submission(candidate.student_id, candidate.assignment, staged, problem, candidate.origin, superseded)
+    mended = [f"{candidate.student_id}/{candidate.assignment}: {note}" for note in notes if staged]
+    submission = Submission(candidate.student_id, candidate.assignment, staged, problem, candidate.origin, superseded)
+    return submission, mended
 
 
 def _write_staged(notebook: nbformat.NotebookNode, folder: Path, assignment: str) -> Path:

@@ -30,3 +30,19 @@ def needs_bubblewrap():
         if os.environ.get("CI"):
             pytest.fail(f"CI must be able to sandbox student code: {error}")
         pytest.skip(str(error))
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """The path of Debian's chromium, with Playwright to drive it (the browser
+    tests); skipped outside CI when either is missing, failed in CI."""
+    from test_demo_browser import find_chromium, unavailable
+
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        unavailable("Playwright is not installed (it comes with the test extra: pip install -e '.[test]')")
+    path = find_chromium()
+    if path is None:
+        unavailable("chromium was not found (Debian: apt-get install chromium)")
+    return path

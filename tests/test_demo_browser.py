@@ -77,18 +77,6 @@ def start_demo(port, log):
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        unavailable("Playwright is not installed (it comes with the test extra: pip install -e '.[test]')")
-    path = find_chromium()
-    if path is None:
-        unavailable("chromium was not found (Debian: apt-get install chromium)")
-    return path
-
-
-@pytest.fixture(scope="module")
 def demo(chromium, tmp_path_factory):
     """`make demo` serving on a free port; yields (address, log path)."""
     # The demo extra first, so that the wait below times only Voila's start.

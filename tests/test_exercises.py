@@ -13,7 +13,11 @@ Here:
   test_integrity_*.py, test_nbgrader_end_to_end.py), the independent check is
   never stricter than the hidden check (else an honest learner would be called
   tampered), and the hidden check is never stricter than the independent one,
-  except for the one rule only it enforces: no ready-made call ([reference-call]).
+  except for the rule about how an answer is made: no ready-made call
+  ([reference-call]). The grader's independent check enforces that rule with
+  tripwires set in its sandboxed process (autograder/integrity_tripwires.py,
+  tests/test_tripwires.py, tests/attacks_reference_calls.py); its in-process
+  run here sets none, so here it compares numbers only.
 
 The independent check runs here in-process: its cases are encoded as the
 grader encodes them, called by the harness's own run_cases and judged by the
@@ -232,8 +236,9 @@ def test_the_held_wrong_implementations_cover_every_exercise():
 
 
 def test_a_ready_made_call_is_the_notebook_checks_rule_alone(tmp_path):
-    """The exception above, shown: conv_lib's own conv2d gives the right numbers, so only the notebook's
-    checks (which watch the calls, visible and hidden alike) refuse it; the independent check compares numbers."""
+    """The exception above, shown: conv_lib's own conv2d gives the right numbers, so the notebook's
+    checks refuse it for the call they watch, and the independent check's numbers alone (without the
+    tripwires the sandboxed harness sets) pass it."""
     def conv2d(x, w, b, stride=1, padding=0):
         return conv_lib.conv2d(x, w, b, stride=stride, padding=padding)
 

@@ -84,3 +84,32 @@ def test_tests_csv_holds_each_problem_of_a_failed_test_and_the_feedback_shows_th
     assert shown.outputs[0]["traceback"] == [
         "\x1b[0;31mMisconception\x1b[0m: [reference-call] conv2d_multi_in calls scipy.signal.correlate2d, a ready-made "
         "convolution.\n[depth-check] conv2d_multi_in accepted an input with 3 channels"]
+
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "'=already quoted",
+            "a line\r=1+1 and a line of its own\n=2+2"]
+
+
+def test_no_csv_text_cell_is_a_formula_and_every_text_reads_back_as_it_was(tmp_path):
+    import csv
+
+    from autograder.results import read_statuses, read_test_messages, write_csvs
+
+    rows = [Row(student, "02_multi_channel", 1.0, 8.0, 1.0, 0.0, "error", "",
+                [("conv2d_multi_in_tests", 0.0, 5, message)])
+            for student, message in zip(["-x", "+1", "@me", "alice", "=1+1", "'x", "bob", "carol"], FORMULAS)]
+    write_csvs(rows, tmp_path)
+    for name in ("grades.csv", "tests.csv"):
+        with open(tmp_path / name, newline="", encoding="utf-8") as handle:
+            lines = list(csv.reader(handle))[1:]
+        assert len(lines) == len(rows)  # a carriage return in a message starts no line of its own
+        cells = [cell for line in lines for cell in line]
+        texts = [cell for cell in cells if not cell.replace(".", "").isdigit()]
+        assert texts and all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in texts), texts
+    with open(tmp_path / "grades.csv", newline="", encoding="utf-8") as handle:
+        written = {line["student_id"]: line for line in csv.DictReader(handle)}
+    assert sorted(written) == sorted(["'-x", "'+1", "'@me", "alice", "'=1+1", "''x", "bob", "carol"])
+    assert (written["'-x"]["score"], written["'-x"]["max_score"]) == ("1", "8")  # points stay numbers
+    assert read_statuses(tmp_path) == {(row.student_id, row.assignment): "error" for row in rows}
+    assert read_test_messages(tmp_path) == {(row.student_id, row.assignment): {"conv2d_multi_in_tests": row.tests[0][3]}
+                                            for row in rows}

@@ -171,7 +171,8 @@ def corr2d(*args, **kwargs):
 """
     notebook = with_cell_before(single_channel(), "corr2d_tests", hangs_once)
     results = check(notebook, tmp_path, cell_seconds=1.5)
-    assert results["corr2d_tests"].message == "corr2d: case 9 did not return within the time limit"
+    assert results["corr2d_tests"] == integrity.CheckResult(
+        False, "[limit] corr2d: case 9 did not return within the time limit", "limit")
 
 
 # --------------------------------------------------------------------------
@@ -268,14 +269,21 @@ def test_an_out_folder_that_is_a_symlink_is_not_read(tmp_path):
     assert all(result.passed for result in integrity.judge(workdir, cases).values())
 
 
-def test_a_harness_stopped_by_the_sandbox_leaves_no_pass(tmp_path):
+def test_a_harness_stopped_by_the_sandbox_leaves_no_pass_and_names_the_limit(tmp_path):
     def times_out(argv, cwd):
         raise subprocess.TimeoutExpired(argv, 1)
 
     results = integrity.check(solution("02_multi_channel"), "02_multi_channel", SEED, tmp_path, times_out)
     assert results["conv2d_multi_in_tests"] == integrity.CheckResult(
-        False, "conv2d_multi_in: case 0 gave no result (the process stopped early) (and 5 more failing cases)"
-    )
+        False, "[limit] conv2d_multi_in: case 0 gave no result: the check was stopped by the time limit of the "
+               "whole check (and 5 more failing cases)", "limit")
+
+
+def test_a_harness_that_stopped_by_itself_without_results_is_a_disagreement_not_a_limit(tmp_path):
+    results = integrity.check(solution("02_multi_channel"), "02_multi_channel", SEED, tmp_path,
+                              lambda argv, cwd: (0, ""))
+    assert results["conv2d_multi_in_tests"].kind == ""
+    assert "gave no result (the process stopped early)" in results["conv2d_multi_in_tests"].message
 
 
 # --------------------------------------------------------------------------
@@ -416,10 +424,17 @@ def test_prepare_writes_what_the_harness_reads_and_an_argv_relative_to_the_workd
     cases = integrity.cases_for("02_multi_channel", SEED)
     argv = integrity.prepare(tmp_path, solution("02_multi_channel"), cases, cell_seconds=7)
     assert argv == [sys.executable, "integrity_harness.py", ".", "7"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.json", "cells.json", "inputs.npz", "integrity_harness.py", "out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.json", "cells.json", "inputs.npz", "integrity_harness.py",
+                                                          "integrity_tripwires.py", "out", "ready_made.json"]
+    assert json.loads((tmp_path / "ready_made.json").read_text())["numpy"] == ["convolve", "correlate"]
+    assert [case["forbidden"] for case in json.loads((tmp_path / "cases.json").read_text())][:1] == [
+        ["conv2d", "conv2d_fast", "conv2d_multi_in", "conv2d_reference"]]
     assert list((tmp_path / "out").iterdir()) == []
+    tripwires = (tmp_path / "integrity_tripwires.py").read_text()
+    assert "import autograder" not in tripwires and "from autograder" not in tripwires
     harness = (tmp_path / "integrity_harness.py").read_text()
-    assert "import autograder" not in harness and "from autograder" not in harness
+    assert "import autograder" not in harness and harness.count("from autograder") == 1  # only when run in-process
+    assert "except ImportError:  # this module imported from the autograder package" in harness
 
 
 # --- the quick pass -------------------------------------------------------------------
@@ -459,3 +474,142 @@ def test_a_function_that_needs_a_teaching_cell_passes_through_the_full_pass(tmp_
     assert "" in integrity.harness_cells(notebook, reference)  # the teaching cell is left out at first
     results = check(notebook, tmp_path, "02_multi_channel", reference=reference)
     assert results["conv2d_multi_in_tests"].passed
+
+
+# --------------------------------------------------------------------------
+# Ready-made calls and limits: what the check says, and what the grader does with it
+# --------------------------------------------------------------------------
+
+def multi_channel(answer=None, after=None):
+    """Notebook 02, graded cells only; answer: conv2d_multi_in's source; after: a cell added after it."""
+    notebook = graded_cells_only(solution("02_multi_channel"))
+    if answer is not None:
+        with_answer(notebook, "conv2d_multi_in", answer)
+    if after is not None:
+        tests = next(i for i, cell in enumerate(notebook.cells) if is_autograder_test_cell(cell))
+        notebook.cells.insert(tests, nbformat.v4.new_code_cell(after))
+    return notebook
+
+
+def run_with_stderr(argv, cwd):
+    """A runner that returns (returncode, stderr) as sandbox.run does."""
+    done = subprocess.run(argv, cwd=cwd, timeout=120, capture_output=True, text=True)
+    return done.returncode, done.stderr
+
+
+UNSEEN_LIBRARY_CALL = '''
+def conv2d_multi_in(x, w, b=0.0):
+    import sys
+    sys.setprofile(None)
+    try:
+        return conv_lib.conv2d_multi_in(x, w, b)
+    except BaseException:          # swallows the tripwire's exception too: the call is recorded anyway
+        return sum(corr2d(x[c], w[c]) for c in range(x.shape[0])) + b
+'''
+
+#: At exit, out/ is rewritten with right answers made by conv_lib (no tripwire is armed then).
+REWRITE_OUT_AT_EXIT = '''
+import atexit, conv_lib
+
+def rewrite_out():
+    import json, os
+    inputs = np.load("inputs.npz")
+    value = lambda spec: inputs[spec["array"]] if "array" in spec else spec["value"]
+    for case in json.load(open("cases.json")):
+        index = case["index"]
+        for name in os.listdir("out"):
+            if name.split(".")[0] == str(index):
+                os.remove(os.path.join("out", name))
+        try:
+            np.save(f"out/{index}.npy", conv_lib.conv2d_multi_in(*[value(spec) for spec in case["args"]]))
+        except ValueError:
+            json.dump({"error": "ValueError", "kinds": ["ValueError"]}, open(f"out/{index}.json", "w"))
+
+atexit.register(rewrite_out)
+'''
+
+
+def test_a_ready_made_call_the_notebook_cannot_see_fails_with_reference_call(tmp_path):
+    results = check(multi_channel(UNSEEN_LIBRARY_CALL), tmp_path, "02_multi_channel")
+    verdict = results["conv2d_multi_in_tests"]
+    assert verdict.kind == "reference-call"
+    assert verdict.message.startswith("[reference-call] conv2d_multi_in: case 0 calls conv_lib.ops.conv2d_multi_in: "
+                                      "a ready-made call"), verdict
+    assert_no_values(verdict.message.removeprefix("[reference-call] "))
+
+
+def test_the_report_on_the_harness_stderr_outweighs_a_rewritten_out_folder(tmp_path):
+    notebook = multi_channel(UNSEEN_LIBRARY_CALL, after=REWRITE_OUT_AT_EXIT)
+    without_the_report = check(notebook, tmp_path / "files only", "02_multi_channel")
+    assert without_the_report["conv2d_multi_in_tests"].passed, "out/ alone can be rewritten by the student"
+    results = integrity.check(notebook, "02_multi_channel", SEED, tmp_path / "with stderr", run_with_stderr)
+    assert results["conv2d_multi_in_tests"].kind == "reference-call", results
+
+
+def test_conv_lib_used_outside_the_graded_function_is_allowed(tmp_path):
+    outside = "preview = conv_lib.conv2d(np.ones((1, 2, 4, 4)), np.ones((1, 2, 3, 3)), np.zeros(1))\n"
+    results = check(multi_channel(after=outside), tmp_path, "02_multi_channel")
+    assert results == {"conv2d_multi_in_tests": integrity.CheckResult(True, "")}
+
+
+def test_the_ending_says_which_limit_stopped_the_run_and_what_the_tripwires_reported():
+    report = "noise\nreference-call 3 conv_lib.layers.Conv2d.forward conv_lib.ops.conv2d\nreference-call 3 a b\n"
+    assert integrity.ending_of((0, report)) == integrity.Ending(
+        "", {3: ("conv_lib.layers.Conv2d.forward", "conv_lib.ops.conv2d")})
+    assert integrity.ending_of(None) == integrity.Ending()
+    assert integrity.ending_of("timeout").limit == integrity.ending_of((None, "")).limit == (
+        "the time limit of the whole check")
+    assert integrity.ending_of((137, "")).limit == "a kill (the memory or CPU-time limit)"
+    assert "more than 256 MB" in integrity.ending_of((137, "[sandbox stopped] wrote more than 256 MB")).limit
+    assert integrity.ending_of((1, "Traceback ...")).limit == ""
+
+
+@pytest.mark.parametrize("record, message", [
+    ({"error": "ReferenceCall", "message": "conv_lib.layers.Conv2d.forward conv_lib.ops.conv2d"},
+     "[reference-call] conv2d_multi_in: case 0 calls conv_lib.layers.Conv2d.forward (which runs conv_lib.ops.conv2d)"),
+    ({"error": "ReferenceCall", "message": "SECRET [1.5, 2.5]"},
+     "[reference-call] conv2d_multi_in: case 0 calls a ready-made convolution: "),
+    ({"error": "SoftTimeout"}, "[limit] conv2d_multi_in: case 0 did not return within the time limit"),
+    ({"error": "MemoryError"}, "[limit] conv2d_multi_in: case 0 ran out of memory"),
+    ({"error": "OSError", "message": "[Errno 27] File too large"}, "[limit] conv2d_multi_in: case 0 hit the file-size"),
+    ({"error": "OSError", "message": "[Errno 2] No such file"}, "conv2d_multi_in: case 0 raised OSError"),
+])
+def test_a_ready_made_call_or_a_limit_is_told_apart_from_wrong_values(record, message, tmp_path):
+    case = Case("conv2d_multi_in", "conv2d_multi_in", (), {}, np.zeros((2, 2)))
+    said = judge_one(tmp_path, case, lambda out: (out / "0.json").write_text(json.dumps(record)))
+    assert said.startswith(message), said
+    assert_no_values(said.split("] ", 1)[-1] if said.startswith("[") else said)
+
+
+def test_a_reported_call_fails_even_a_right_result_and_comes_before_other_failures(tmp_path):
+    cases = [Case("conv2d_multi_in", "conv2d_multi_in", (), {}, np.zeros((2, 2))) for _ in range(3)]
+    (tmp_path / "out").mkdir()
+    np.save(tmp_path / "out" / "0.npy", np.ones((2, 2)))                  # wrong values
+    (tmp_path / "out" / "1.json").write_text('{"error": "SoftTimeout"}')   # a limit
+    np.save(tmp_path / "out" / "2.npy", np.zeros((2, 2)))                 # right, but reported
+    ending = integrity.Ending("", {2: ("numpy.convolve", "numpy.convolve")})
+    verdict = integrity.judge(tmp_path, cases, ending)["conv2d_multi_in_tests"]
+    assert verdict.kind == "reference-call" and verdict.message.startswith(
+        "[reference-call] conv2d_multi_in: case 2 calls numpy.convolve:"), verdict
+    assert integrity.judge(tmp_path, cases)["conv2d_multi_in_tests"].kind == "", "wrong values before a limit"
+    assert integrity.verdict(["[limit] f: case 1 did not return within the time limit"]).kind == "limit"
+
+
+def test_the_grader_calls_a_forged_pass_or_a_ready_made_call_tampered_and_a_limit_alone_a_case_for_a_person():
+    from autograder.worker import mark_forged, overruled_message, overruled_status
+
+    assert overruled_status("ok", {"corr2d_tests": "reference-call"})[0] == "tampered"
+    assert overruled_status("ok", {"corr2d_tests": ""})[0] == "tampered"
+    assert overruled_status("ok", {"corr2d_tests": "limit", "conv_output_size_tests": ""})[0] == "tampered"
+    status, message = overruled_status("ok", {"corr2d_tests": "limit"})
+    assert status == "needs_manual_grade" and "stopped at a limit for: corr2d_tests" in message
+    assert overruled_status("timeout", {"corr2d_tests": "limit"})[0] == "timeout"
+    limit = integrity.CheckResult(False, "[limit] corr2d: case 9 did not return within the time limit", "limit")
+    assert overruled_message(limit).startswith("[limit] corr2d: case 9") and "person" in overruled_message(limit)
+    call = integrity.CheckResult(False, "[reference-call] corr2d: case 0 calls numpy.convolve: ...", "reference-call")
+    assert overruled_message(call).startswith("[reference-call] corr2d: case 0 calls numpy.convolve")
+    assert overruled_message(integrity.CheckResult(False, "corr2d: case 0 raised KeyError")).startswith("[tampered]")
+    page = json.loads(mark_forged(solution("01_single_channel"), {"corr2d_tests": "reference-call"}))
+    shown = [output["evalue"] for cell in page["cells"] for output in cell.get("outputs", [])
+             if output.get("ename") == "IntegrityCheck"]
+    assert len(shown) == 1 and shown[0].startswith("[reference-call]")

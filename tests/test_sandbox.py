@@ -11,6 +11,7 @@ capped. Without bubblewrap these tests skip, except in CI (CI set), where
 import os
 import select
 import socket
+import subprocess
 import sys
 import textwrap
 import time
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import sandbox
+from autograder import confinement, sandbox
 from autograder.release import REPO
 
 USER = sandbox.UID_BASE + 7
@@ -37,14 +38,8 @@ def scratch(tmp_path):
 
 def run_python(code, scratch, limits=sandbox.Limits(), timeout=60):
     """Run code in the sandbox; returns (exit code, what it printed)."""
-    (scratch / "job.py").write_text(textwrap.dedent(code), encoding="utf-8")
-    (scratch / "out.txt").touch()
-    sandbox.give_to_sandbox(scratch, USER)
-    wrapper = "import runpy, sys\nsys.stdout = sys.stderr = open('out.txt', 'w', buffering=1)\nrunpy.run_path('job.py')\n"
-    (scratch / "wrapper.py").write_text(wrapper, encoding="utf-8")
-    code, _ = sandbox.run([sys.executable, "wrapper.py"], scratch=scratch, sandbox_user=USER,
-                          limits=limits, timeout=timeout)
-    return code, (scratch / "out.txt").read_text(encoding="utf-8")
+    code, printed, _ = run_and_say_why(code, scratch, limits, timeout)
+    return code, printed
 
 
 def test_the_course_and_its_secrets_are_out_of_sight(scratch):
@@ -205,3 +200,160 @@ def test_a_python_installed_under_tmp_stays_visible(monkeypatch):
     venv_mount = command.index(str(venv))
     scratch_mount = max(i for i, part in enumerate(command) if part == "/tmp/scratch")
     assert tmp_mount < venv_mount < scratch_mount
+
+
+# -- the caps of a sandbox as a whole: its scratch space and its memory ------
+
+
+def run_and_say_why(code, scratch, limits, timeout=60):
+    """Run code in the sandbox; returns (exit code, what it printed, why the
+    sandbox was stopped: the reason sandbox.run gives, or "")."""
+    (scratch / "job.py").write_text(textwrap.dedent(code), encoding="utf-8")
+    (scratch / "out.txt").touch()
+    sandbox.give_to_sandbox(scratch, USER)
+    wrapper = "import runpy, sys\nsys.stdout = sys.stderr = open('out.txt', 'w', buffering=1)\nrunpy.run_path('job.py')\n"
+    (scratch / "wrapper.py").write_text(wrapper, encoding="utf-8")
+    code, stderr = sandbox.run([sys.executable, "wrapper.py"], scratch=scratch, sandbox_user=USER,
+                               limits=limits, timeout=timeout)
+    stopped = stderr.split(sandbox.STOPPED, 1)[1].strip() if sandbox.STOPPED in stderr else ""
+    return code, (scratch / "out.txt").read_text(encoding="utf-8"), stopped
+
+
+@pytest.fixture
+def watchdogs_only(monkeypatch):
+    """The caps as a machine without root or cgroups enforces them: by watchdogs."""
+    monkeypatch.setattr(confinement, "mechanisms", lambda: confinement.Mechanisms("watchdog", "watchdog"))
+
+
+@pytest.fixture
+def bounded_scratch(tmp_path):
+    """A scratch folder of 8 MB (and so 1024 files), removed afterwards."""
+    folder = sandbox.make_scratch(tmp_path / "scratch", USER, disk_mb=8)
+    os.chmod(tmp_path, 0o755)
+    yield folder
+    sandbox.remove_scratch(folder)
+    assert not [point for point, _ in confinement.scratch_mounts() if point.startswith(str(tmp_path))]
+
+
+WRITE_20_MB = """
+    import os, time
+    for number in range(20):
+        with open(f"big-{number}.bin", "wb") as handle:
+            handle.write(os.urandom(2**20))
+        print("wrote", number + 1, "MB")
+    time.sleep(3)
+    """
+
+MANY_SMALL_FILES = """
+    import time
+    for number in range(5000):
+        open(f"small-{number}", "w").close()
+        if number % 100 == 0:
+            print("made", number + 1)
+    time.sleep(3)
+    """
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the scratch space is a tmpfs only when the grader runs as root")
+def test_a_sandbox_cannot_write_past_its_disk_cap(bounded_scratch):
+    code, printed, stopped = run_and_say_why(WRITE_20_MB, bounded_scratch, sandbox.Limits(disk_mb=8))
+    assert stopped == "the notebook wrote more than 8 MB into its folder (--disk 8), so it was stopped"
+    assert "wrote 8 MB" not in printed, printed
+    assert code != 0  # stopped, not left to finish
+    assert sum(path.stat().st_size for path in bounded_scratch.glob("big-*")) <= 8 * 2**20
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the scratch space is a tmpfs only when the grader runs as root")
+def test_a_sandbox_cannot_make_more_files_than_its_cap(bounded_scratch):
+    code, printed, stopped = run_and_say_why(MANY_SMALL_FILES, bounded_scratch, sandbox.Limits(disk_mb=8))
+    assert len(list(bounded_scratch.glob("small-*"))) < confinement.files_allowed(8), printed
+    assert stopped.startswith(f"the notebook made more than {confinement.files_allowed(8)} files and folders")
+
+
+def test_the_disk_watchdog_stops_a_sandbox_past_its_cap(watchdogs_only, tmp_path):
+    scratch = sandbox.make_scratch(tmp_path / "scratch", USER)
+    os.chmod(tmp_path, 0o755)
+    try:
+        assert not os.path.ismount(scratch)
+        # A MB every 50 ms: a watchdog looks a few times a second, so it must stop the writer long
+        # before its 40th MB (a writer at full speed could be done before the first look).
+        writer = WRITE_20_MB.replace("range(20)", "range(40)").replace(
+            'print("wrote", number + 1, "MB")', 'print("wrote", number + 1, "MB"); time.sleep(0.05)')
+        code, printed, stopped = run_and_say_why(writer, scratch, sandbox.Limits(disk_mb=8))
+    finally:
+        sandbox.remove_scratch(scratch)
+    assert stopped == "the notebook wrote more than 8 MB into its folder (--disk 8), so it was stopped", printed
+    assert "wrote 40 MB" not in printed and code != 0
+
+
+CHILDREN_HOLDING_MEMORY = """
+    import os, time
+    for child in range(4):
+        if os.fork() == 0:
+            hold = b"x" * (100 * 2**20)   # 100 MB each, well under the per-process limit
+            time.sleep(30)
+            os._exit(0)
+    time.sleep(30)
+    print("all held")
+    """
+
+
+def test_a_sandboxs_processes_together_cannot_hold_past_the_memory_cap(scratch):
+    started = time.monotonic()
+    code, printed, stopped = run_and_say_why(CHILDREN_HOLDING_MEMORY, scratch, sandbox.Limits(memory_mb=256))
+    assert "all held" not in printed
+    assert stopped == "the notebook's processes used more than 256 MB together (--memory 256), so they were stopped"
+    assert time.monotonic() - started < 20
+    assert not any(sandbox_processes())
+
+
+def test_the_memory_watchdog_stops_processes_that_together_pass_the_cap(watchdogs_only, scratch):
+    code, printed, stopped = run_and_say_why(CHILDREN_HOLDING_MEMORY, scratch, sandbox.Limits(memory_mb=256))
+    assert "all held" not in printed
+    assert stopped.startswith("the notebook's processes used more than 256 MB together")
+
+
+def test_processes_under_the_caps_are_left_alone(scratch):
+    code, printed, stopped = run_and_say_why(CHILDREN_HOLDING_MEMORY.replace("range(4)", "range(1)").replace(
+        "time.sleep(30)", "time.sleep(1)"), scratch, sandbox.Limits(memory_mb=256))
+    assert (code, printed.strip(), stopped) == (0, "all held", "")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="scratch spaces are mounted only when the grader runs as root")
+def test_what_a_killed_grader_left_behind_is_removed_and_nothing_else(tmp_path):
+    gone, alive = tmp_path / "gone", tmp_path / "alive"
+    gone.mkdir()
+    alive.mkdir()
+    dead_owner = f"{confinement.TAG}-999999999-1"
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", dead_owner, str(gone)], check=True)
+    confinement.mount_scratch_space(alive, 1, 0)  # this process's own: still in use
+    group = None
+    if confinement.mechanisms().memory == "cgroup v1":
+        group = confinement._cgroup_v1_base() / f"{dead_owner}-0"
+        group.mkdir()
+    try:
+        assert confinement.remove_leftovers() >= 1
+        assert not os.path.ismount(gone) and os.path.ismount(alive)
+        assert group is None or not group.exists()
+    finally:
+        confinement.unmount_under(tmp_path)
+    assert not os.path.ismount(alive)
+
+
+def test_the_grader_reads_a_bounded_stderr_and_keeps_the_marked_lines(scratch):
+    """A sandbox that floods its stderr is stopped once it passed the cap, and
+    a marked line (a tripwire's report) written before the flood still reaches
+    the grader, although it is far from the end."""
+    code = (
+        "import os\n"
+        "os.write(2, b'reference-call 3 conv_lib.conv2d conv_lib.conv2d\\n')\n"
+        "chunk = b'x' * 65536\n"
+        "while True:\n"
+        "    os.write(2, chunk)\n"
+    )
+    returncode, stderr = sandbox.run([sys.executable, "-c", code], scratch=scratch, sandbox_user=sandbox.UID_BASE,
+                                     timeout=60, keep_lines=("reference-call ",))
+    assert returncode is not None, "the flood ran into the time limit instead of the stderr cap"
+    assert stderr.splitlines()[0] == "reference-call 3 conv_lib.conv2d conv_lib.conv2d"
+    assert stderr.splitlines()[-1] == f"{sandbox.STOPPED}it wrote more than {sandbox.STDERR_CAP // 1_000_000} MB of error output"
+    assert len(stderr) < sandbox.STDERR_TAIL + 200

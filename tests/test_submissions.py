@@ -221,6 +221,45 @@ def test_moodle_folders_give_the_student_number(sub):
     assert row.origin == "Jane Smith_4711_assignsubmission_file_/03_many_filters.ipynb"
 
 
+SPOOF = "Eve_4242_assignsubmission_file_x_9999_assignsubmission_file_02_multi_channel.ipynb"
+
+
+def test_a_moodle_name_holding_another_students_number_never_replaces_that_students_file(sub):
+    # Eve (9999) made her full name look like a Moodle name of student 4242, and submitted later.
+    put(sub / "Bob Brown_4242_assignsubmission_file_02_multi_channel.ipynb", notebook_text("bob = 1"), mtime=T0)
+    put(sub / SPOOF, notebook_text("eve = 1"), mtime=T0 + 60)
+    rows, warnings = run(sub)
+    bob, eve = rows["4242", "02_multi_channel"], rows["9999", "02_multi_channel"]
+    assert (bob.origin, bob.problem) == ("Bob Brown_4242_assignsubmission_file_02_multi_channel.ipynb", None)
+    assert nbformat.read(bob.notebook, 4).cells[0].source == "bob = 1"
+    assert eve.problem.startswith("the file name holds the Moodle student numbers 4242 and 9999, so whose file "
+                                  "it is cannot be told")
+    assert warnings == ["4242/02_multi_channel: graded Bob Brown_4242_assignsubmission_file_02_multi_channel.ipynb "
+                        f"(the newest that counts), ignored {SPOOF} (ambiguous name)"]
+
+
+def test_an_ambiguous_moodle_name_alone_is_invalid_for_each_number_it_holds(sub):
+    put(sub / SPOOF)
+    rows, _ = run(sub)
+    assert sorted(rows) == [("4242", "02_multi_channel"), ("9999", "02_multi_channel")]
+    assert all(row.problem.startswith("the file name holds the Moodle student numbers") for row in rows.values())
+
+
+def test_an_ambiguous_moodle_folder_is_skipped_with_the_reason(sub):
+    put(sub / "Eve_4242_assignsubmission_file_x_9999_assignsubmission_file_" / "02_multi_channel.ipynb")
+    rows, warnings = run(sub)
+    assert rows == {}
+    assert warnings == ["skipped Eve_4242_assignsubmission_file_x_9999_assignsubmission_file_: the file name holds "
+                        "the Moodle student numbers 4242 and 9999, so whose file it is cannot be told (a full name "
+                        "or a file name may itself look like a Moodle name); rename it <student>_<assignment>.ipynb"]
+
+
+def test_a_moodle_file_uploaded_again_under_its_moodle_name_is_its_students(sub):
+    put(sub / "Jane Smith_4711_assignsubmission_file_Jane Smith_4711_assignsubmission_file_02_multi_channel.ipynb")
+    row = only_row(sub)
+    assert (row.student_id, row.assignment, row.problem) == ("4711", "02_multi_channel", None)
+
+
 def test_a_folder_named_after_an_assignment_gives_the_assignment_to_its_files(sub):
     folder = sub / "02_multi_channel"
     put(folder / "alice.ipynb")
@@ -294,7 +333,7 @@ def test_non_notebook_file_counts_only_when_there_is_no_notebook(sub):
     assert (row.origin, row.problem) == ("carol_01_single_channel.ipynb", None)
     assert row.superseded == ("carol_01_single_channel.pdf",)
     assert warnings == [
-        "carol/01_single_channel: graded carol_01_single_channel.ipynb (newest), "
+        "carol/01_single_channel: graded carol_01_single_channel.ipynb (the newest that counts), "
         "ignored carol_01_single_channel.pdf (not a notebook)"
     ]
 
@@ -304,13 +343,56 @@ def test_non_notebook_file_counts_only_when_there_is_no_notebook(sub):
 # --------------------------------------------------------------------------
 
 
-def test_student_ids_keep_only_safe_characters(sub):
+def test_student_ids_keep_letters_of_any_script_and_replace_what_is_unsafe_in_a_folder_name(sub):
     put(sub / "José Ñúñez_01_single_channel.ipynb")
     put(sub / "d'Arcy" / "02_multi_channel" / "02_multi_channel.ipynb")
+    put(sub / "王芳_03_many_filters.ipynb")
+    put(sub / "a\u202egnp.exe_03_many_filters.ipynb")  # a right-to-left override, to disguise a name
     rows, _ = run(sub)
-    assert sorted(rows) == [("Jos_____ez", "01_single_channel"), ("d_Arcy", "02_multi_channel")]
+    assert sorted(rows) == [("José_Ñúñez", "01_single_channel"), ("a_gnp.exe", "03_many_filters"),
+                            ("d_Arcy", "02_multi_channel"), ("王芳", "03_many_filters")]
     assert rows["d_Arcy", "02_multi_channel"].notebook.parent.parent.name == "d_Arcy"
-    assert "A-Z a-z 0-9 . _ @ + -" in STUDENT_ID_CHARS
+    assert "letters and digits of any script, . _ @ + -" in STUDENT_ID_CHARS
+
+
+def test_two_students_whose_names_differ_only_in_letters_outside_ascii_stay_two_students(sub):
+    put(sub / "ålice_01_single_channel.ipynb", notebook_text("who = 'ålice'"))
+    put(sub / "ølice_01_single_channel.ipynb", notebook_text("who = 'ølice'"))
+    rows, warnings = run(sub)
+    assert sorted(rows) == [("ålice", "01_single_channel"), ("ølice", "01_single_channel")]
+    assert nbformat.read(rows["ølice", "01_single_channel"].notebook, 4).cells[0].source == "who = 'ølice'"
+    assert warnings == []
+
+
+def test_one_name_typed_on_two_systems_is_one_student(sub):
+    # macOS writes å as a + a combining ring (NFD); Windows and Linux as one character (NFC).
+    put(sub / "a\u030alice_01_single_channel.ipynb", mtime=T0)
+    put(sub / "\u00e5lice" / "01_single_channel" / "01_single_channel.ipynb", mtime=T0 + 60)
+    row = only_row(sub)
+    assert row.student_id == "\u00e5lice" and row.superseded == ("a\u030alice_01_single_channel.ipynb",)
+
+
+def test_names_that_give_the_same_id_are_graded_as_different_students_and_the_run_says_so(sub, caplog):
+    put(sub / "d'Arcy_01_single_channel.ipynb")
+    put(sub / "d Arcy_01_single_channel.ipynb")
+    put(sub / "d_Arcy_01_single_channel.ipynb")
+    rows, warnings = run(sub)
+    ids = sorted(student for student, _ in rows)
+    assert len(ids) == 3 and ids[0] == "d_Arcy" and all(i.startswith("d_Arcy_") and len(i) == 13 for i in ids[1:])
+    assert warnings == [caplog.records[0].getMessage()]  # in the summary, and logged (stderr)
+    assert warnings[0].startswith("student id collision: the names 'd Arcy' (d Arcy_01_single_channel.ipynb) "
+                                  "and \"d'Arcy\" (d'Arcy_01_single_channel.ipynb) and 'd_Arcy' ")
+    assert f"'d Arcy' as {submissions.student_ids.distinct('d Arcy')}" in warnings[0]
+    assert "'d_Arcy' as d_Arcy" in warnings[0]
+
+
+def test_a_student_id_longer_than_a_folder_name_allows_is_skipped_with_a_warning(sub):
+    put(sub / ("é" * 57 + "_01_single_channel.ipynb"))
+    put(sub / ("é" * 56 + "_02_multi_channel.ipynb"))
+    rows, warnings = run(sub)
+    assert sorted(rows) == [("é" * 56, "02_multi_channel")]
+    assert warnings == [f"skipped {'é' * 57}_01_single_channel.ipynb: '{'é' * 57}' is too long for a student id "
+                        "(57 characters; at most 56)"]
 
 
 def test_student_ids_are_case_sensitive(sub):

@@ -4,10 +4,11 @@ Runner calls the function; a crash becomes [raises] with the arguments'
 shapes, a missing return [no-return], an answer that is not numbers
 [not-an-array], a function still unwritten one friendly line. In the visible
 and the hidden check alike it watches, with sys.setprofile, for calls of
-ready-made convolutions (scipy's, numpy's, torch's, or conv_lib's functions
-the exercise asks the learner to write) and keeps them: the check's wrapper
+ready-made convolutions (scipy's, numpy's, torch's: READY_MADE_ELSEWHERE, or
+conv_lib's functions the exercise asks the learner to write) and keeps them: the check's wrapper
 (verdict.short_traceback) reports [reference-call] first among the check's
 problems, runners_of_this_check() telling it which Runners the check made.
+forbidden_by(check) tells the grader's independent check the same list.
 """
 
 import os
@@ -18,14 +19,25 @@ import numpy as np
 
 from .codes import Misconception
 
+#: The ready-made convolutions of other libraries, by module: fnmatch patterns of the public
+#: names that count ("*": every function of the module). Read by both checks: the notebook's
+#: (here) watches numpy's named functions and every function in the folders of the other
+#: modules (and torch's compiled functions with "conv" in their name); the grader's independent
+#: check (autograder/integrity_harness.py) sets a tripwire on each name that matches.
+READY_MADE_ELSEWHERE = {
+    "numpy": ("convolve", "correlate"),
+    "scipy.signal": ("*",),
+    "scipy.ndimage": ("*",),
+    "torch": ("*conv*",),
+    "torch.nn.functional": ("*conv*",),
+}
 #: Where ready-made convolutions live. Code from these files called directly
 #: by the learner's function counts as a reference call.
-_LIBRARY_FOLDERS = (
-    os.sep + os.path.join("scipy", "signal") + os.sep,
-    os.sep + os.path.join("scipy", "ndimage") + os.sep,
-    os.sep + "torch" + os.sep,
+_LIBRARY_FOLDERS = tuple(
+    os.sep + os.path.join(*module.split(".")) + os.sep for module in READY_MADE_ELSEWHERE
+    if module != "numpy" and not any(module.startswith(other + ".") for other in READY_MADE_ELSEWHERE)
 )
-_NUMPY_CONVOLUTIONS = {"convolve", "correlate"}
+_NUMPY_CONVOLUTIONS = set(READY_MADE_ELSEWHERE["numpy"])
 #: conv_lib's own folder (this package's parent): its functions named in forbidden_library_functions count too.
 _OWN_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -166,6 +178,34 @@ def _describe(value, hidden=False):
 
 
 ALL_CONVOLUTIONS = {"corr2d", "conv2d_multi_in", "conv2d", "conv2d_reference", "conv2d_fast"}
+
+
+class _Probed(BaseException):
+    """Stops a check at its first call of the learner's function (forbidden_by)."""
+
+
+def forbidden_by(check):
+    """The conv_lib functions a check forbids: its Runner's forbidden_library_functions
+    (a set of names, empty when only other libraries' convolutions count), or None when
+    its Runner watches no call at all. The grader's independent check reads them here,
+    so that both checks enforce one list.
+
+    How: the check runs with a stand-in function that stops it at its first call,
+    once its Runner is made (cheap: no case has been computed yet).
+    """
+    runners = []
+
+    def stand_in(*args, **kwargs):
+        runners.extend(runner for runner in _RUNNING_CHECKS[-1] if runner.function is stand_in)
+        raise _Probed
+
+    try:
+        check(stand_in)
+    except _Probed:
+        pass
+    if not runners:
+        raise ValueError(f"{getattr(check, '__name__', check)} never called the function it checks through a Runner")
+    return set(runners[0].forbidden) if runners[0].watch else None
 
 
 def whole_or_number(runner, answer, kind):
