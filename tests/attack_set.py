@@ -32,7 +32,7 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -96,7 +96,6 @@ class Attack:
     message: str = ""
     verify: Callable[[GradedRun, "Attack"], None] | None = None
     assignment: str = MULTI
-    extra: dict = field(default_factory=dict)
 
 
 def notebook_attack(student, defect, notebook, status, auto_score, message="", verify=None, assignment=MULTI):

@@ -10,7 +10,6 @@ See tests/attack_set.py for how an attack is written and graded.
 
 from __future__ import annotations
 
-import copy
 import subprocess
 import zipfile
 
@@ -228,7 +227,7 @@ def deep():
 
 def many_cells():
     """Five thousand empty cells after a correct answer: graded."""
-    notebook = copy.deepcopy(correct())
+    notebook = correct()
     notebook.cells += [code_cell("", f"empty-{i}") for i in range(5000)]
     return notebook_attack("many_cells", "huge-notebook", notebook, WAITS, MULTI_POINTS)
 
