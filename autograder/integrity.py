@@ -553,7 +553,7 @@ def case_problem(outcome, case):
     if kind == "error":
         return error_problem(*value, case)
     if expects_error(case):
-        return f"returned a result, expected {EXPECTED_ERROR} (the filters' depth differs from the input's channels)"
+        return f"returned a result, expected {EXPECTED_ERROR}" + (f" ({case.refusal})" if case.refusal else "")
     if case.result == "arrays":
         return parts_problem(value, case)
     if value.dtype.kind not in NUMBER_KINDS:

@@ -17,7 +17,12 @@ float32 and float64, with 1 and 2 BLAS threads, it prints:
   reports every array allocation to it): the peak of traced allocations during
   one call, which includes the output, divided by the output's size;
 - the readable conv2d_reference on the small layers only (its loops take
-  minutes on the large ones).
+  minutes on the large ones);
+- grouped convolutions (conv2d's groups=, k=3, padding 1): MobileNet's depthwise
+  layers (32x112x112, 128x56x56, and 64x112x112 with stride 2) and two grouped
+  ones (64->128 at 56x56 with groups=4, and ResNeXt's 128->128 with groups=32),
+  at batch 1 and 8 (--batches), beside torch.nn.functional.conv2d(..., groups=),
+  each checked to compute the same numbers first (--grouped-only: these alone).
 
 PyTorch is a yardstick, not a dependency: without it the torch columns say "-".
 """
@@ -171,6 +176,48 @@ def torch_forward(layers, parameters, x):
     return x
 
 
+#: (name, C_in, C_out, H = W, stride, groups), all 3x3 with padding 1.
+GROUPED_CASES = (
+    ("depthwise 32x112x112", 32, 32, 112, 1, 32),
+    ("depthwise 128x56x56", 128, 128, 56, 1, 128),
+    ("depthwise 64x112x112 stride 2", 64, 64, 112, 2, 64),
+    ("grouped 64->128 56x56 groups=4", 64, 128, 56, 1, 4),
+    ("grouped 128->128 56x56 groups=32", 128, 128, 56, 1, 32),
+)
+
+
+def grouped_rows(dtype, repeats, rng, batches):
+    """conv_lib.conv2d(..., groups=) beside PyTorch on GROUPED_CASES, for each batch size."""
+    rows = []
+    for name, C_in, C_out, H, stride, groups in GROUPED_CASES:
+        for N in batches:
+            x = rng.standard_normal((N, C_in, H, H)).astype(dtype)
+            w = (rng.standard_normal((C_out, C_in // groups, 3, 3)) * np.sqrt(2 / (9 * C_in // groups))).astype(dtype)
+            b = np.zeros(C_out, dtype)
+            ours = lambda: conv_lib.conv2d(x, w, b, stride=stride, padding=1, groups=groups)
+            theirs = None
+            if torch is not None:
+                xt, wt, bt = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b)
+                theirs = lambda: F.conv2d(xt, wt, bt, stride=stride, padding=1, groups=groups)
+                require_agreement(ours, theirs, 1e-4 if dtype == np.float32 else 1e-10, name)
+            fast, yardstick = side_by_side(ours, theirs, repeats)
+            Ho = (H - 1) // stride + 1
+            rows.append(dict(layer=name, batch=N, flops=2 * N * C_out * (C_in // groups) * 9 * Ho * Ho,
+                             fast=fast, torch=yardstick))
+    return rows
+
+
+def format_grouped_table(rows_by_threads):
+    lines = ["| convolution | batch | threads | conv_lib ms | torch ms | conv_lib/torch | conv_lib GFLOP/s |",
+             "|" + "---|" * 7]
+    for threads, rows in rows_by_threads:
+        for row in rows:
+            lines.append(f"| {row['layer']} | {row['batch']} | {threads} | {row['fast'] * 1e3:.2f} | "
+                         + (f"{row['torch'] * 1e3:.2f} | {row['fast'] / row['torch']:.2f}x" if row["torch"] else "- | -")
+                         + f" | {row['flops'] / row['fast'] / 1e9:.1f} |")
+    return "\n".join(lines)
+
+
 def pool_lines(dtype, repeats, rng):
     """max_pool2d (np.maximum over strided views) beside the block-reshape idiom and PyTorch."""
     lines = ["| pool input | max_pool2d ms | reshape().max() ms | torch ms |", "|---|---|---|---|"]
@@ -210,6 +257,9 @@ def main():
     parser.add_argument("--dtype", choices=["float32", "float64"], nargs="+", default=["float32", "float64"])
     parser.add_argument("--layers", nargs="+", metavar="NAME", help="only these VGG16 layers, e.g. conv5_1")
     parser.add_argument("--no-stack", action="store_true", help="skip the whole-network rows (full VGG16 forward, fc6-fc8)")
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 8], help="batch sizes of the grouped convolutions")
+    parser.add_argument("--grouped-only", action="store_true", help="only the grouped and depthwise convolutions")
+    parser.add_argument("--no-grouped", action="store_true", help="skip the grouped and depthwise convolutions")
     arguments = parser.parse_args()
 
     blas = [f"{i['internal_api']} {i['version']} ({i.get('architecture', '?')}, {i['num_threads']} threads)"
@@ -224,6 +274,17 @@ def main():
     rng = np.random.default_rng(0)
     for dtype_name in arguments.dtype:
         dtype = np.dtype(dtype_name).type
+        if not arguments.no_grouped:
+            grouped_by_threads = []
+            for threads in arguments.threads:
+                with threadpool_limits(limits=threads, user_api="blas"):
+                    torch_threads(threads)
+                    grouped_by_threads.append((threads, grouped_rows(dtype, arguments.repeats, rng, arguments.batches)))
+            print(f"## grouped and depthwise convolutions, 3x3, padding 1, {dtype_name}")
+            print(format_grouped_table(grouped_by_threads))
+            print()
+        if arguments.grouped_only:
+            continue
         rows_by_threads, peaks = [], {}
         for threads in arguments.threads:
             with threadpool_limits(limits=threads, user_api="blas"):

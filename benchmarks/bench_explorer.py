@@ -1,11 +1,16 @@
 """Benchmark the lecture demo's redraw: slider change to finished picture (run with `make bench`).
 
-The explorer starts on the photo with 3 input channels and 4 filters. For each
-control, its value is changed many times, cycling through a few values; the
-time from setting `.value` (what a slider drag sends to the kernel) to the
-end of the redraw (the PNG in the Image widget and the text lines updated) is
-measured in the kernel, as the observer runs synchronously. Printed: median
-and 95th percentile per control, and over all changes together.
+Each setting of SETTINGS is timed in turn: the photo with 3 input channels and
+4 filters (groups=1, the usual layer), then with 4 channels and 4 filters in
+4 groups (depthwise, notebook 07: dimmed channels, blank panels). For each
+control, a fresh explorer in that setting has its value changed many times,
+cycling through a few values; the time from setting `.value` (what a slider
+drag sends to the kernel) to the end of the redraw (the PNG in the Image widget
+and the text lines updated) is measured in the kernel, as the observer runs
+synchronously. A value equal to the current one is skipped (no redraw), and so
+is a control whose values the setting does not offer (groups with 3 channels
+and 4 filters). Printed: median and 95th percentile per control, and over all
+changes together, per setting.
 
 Moving the window (the row and column sliders and the play button) redraws
 only what the window decides, on top of a saved background; any other control
@@ -35,6 +40,13 @@ CHANGES = {
     "preset": list(PRESETS[1:] + PRESETS[:1]) * 3,
     "channels": [4, 2, 1, 3] * 3,
     "input": ["small grid", "photo"] * 5,
+    "groups": [2, 1, 2, 4] * 3,
+}
+
+# The explorer's starting values, one table each.
+SETTINGS = {
+    "photo input, 3 channels, 4 filters": {"kind": "photo", "channels": 3, "filters": 4},
+    "photo input, 4 channels, 4 filters, depthwise (groups=4)": {"kind": "photo", "channels": 4, "filters": 4, "groups": 4},
 }
 
 
@@ -43,41 +55,72 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+def offered(explorer, name, values):
+    """False when a dropdown of the explorer does not offer every value (e.g. groups=2 with 3 channels)."""
+    options = getattr(explorer.controls[name], "options", None)
+    return options is None or all(value in options for value in values)
+
+
 def time_changes(explorer, name, values):
+    """Seconds from setting each value to the end of its redraw; values equal to the current one are skipped."""
     times = []
     for value in values:
+        if explorer.controls[name].value == value:
+            continue
         start = time.perf_counter()
         explorer.controls[name].value = value
         times.append(time.perf_counter() - start)
     return times
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3, help="times each control's list of changes is played")
-    parser.add_argument("--controls", nargs="+", choices=list(CHANGES), default=list(CHANGES), help="only these controls")
-    arguments = parser.parse_args()
-
-    print(f"Machine: {platform.machine()}, {platform.processor() or 'unknown CPU'}, Python {platform.python_version()}")
-    start = time.perf_counter()
-    explorer = conv_explorer(kind="photo", channels=3, filters=4)
-    print(f"Building the explorer (first full draw included): {1000 * (time.perf_counter() - start):.0f} ms")
-    print("Redraw after one change of a control, photo input, 3 channels, 4 filters (in the kernel):\n")
+def time_setting(settings, controls, rounds):
+    """Print one table for an explorer starting at ``settings``; returns (window-move times, other times)."""
+    everything, window = [], []
     print("| control | changes | median ms | 95th percentile ms | redraw |")
     print("| --- | --- | --- | --- | --- |")
-    everything, window = [], []
-    for name in arguments.controls:
+    for name in controls:
+        explorer = conv_explorer(**settings)  # each control starts from the setting itself
         values = CHANGES[name]
-        times = [t for _ in range(arguments.rounds) for t in time_changes(explorer, name, values)]
+        if not offered(explorer, name, values):
+            print(f"| {name} | 0 | - | - | not offered here |")
+            continue
+        times = [t for _ in range(rounds) for t in time_changes(explorer, name, values)]
         kind = "window only" if name in ("row", "column", "play") else "whole figure"
         (window if kind == "window only" else everything).extend(times)
         print(f"| {name} | {len(times)} | {1000 * statistics.median(times):.1f} | {1000 * percentile(times, 0.95):.1f} | {kind} |")
     print()
+    return window, everything
+
+
+def summarise(window, everything):
     for label, times in [("window moves", window), ("other controls", everything), ("all changes", window + everything)]:
-        if not times:
-            continue
-        print(f"{label}: median {1000 * statistics.median(times):.1f} ms, "
-              f"95th percentile {1000 * percentile(times, 0.95):.1f} ms over {len(times)} changes")
+        if times:
+            print(f"{label}: median {1000 * statistics.median(times):.1f} ms, "
+                  f"95th percentile {1000 * percentile(times, 0.95):.1f} ms over {len(times)} changes")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="times each control's list of changes is played")
+    parser.add_argument("--controls", nargs="+", choices=list(CHANGES), default=list(CHANGES), help="only these controls")
+    parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS),
+                        help="only these starting settings")
+    arguments = parser.parse_args()
+
+    print(f"Machine: {platform.machine()}, {platform.processor() or 'unknown CPU'}, Python {platform.python_version()}")
+    start = time.perf_counter()
+    conv_explorer(**SETTINGS[arguments.settings[0]])
+    print(f"Building the explorer (first full draw included): {1000 * (time.perf_counter() - start):.0f} ms")
+    all_window, all_everything = [], []
+    for label in arguments.settings:
+        print(f"\nRedraw after one change of a control, {label} (in the kernel):\n")
+        window, everything = time_setting(SETTINGS[label], arguments.controls, arguments.rounds)
+        summarise(window, everything)
+        all_window += window
+        all_everything += everything
+    if len(arguments.settings) > 1:
+        print("\nEvery setting together:")
+        summarise(all_window, all_everything)
     print("Goal: median under 50 ms, 95th percentile under 100 ms.")
 
 

@@ -8,9 +8,11 @@ Modules:
     shapes    the output-size rule (output_size)
     signatures describe(function): how to call a library function and its arrays' shapes,
               printed in the notebooks where an exercise reuses the function
-    ops       pad2d, corr2d, conv2d_multi_in, conv2d (reference and fast), relu, pooling
+    ops       pad2d, corr2d, conv2d_multi_in, conv2d (reference and fast; groups= for grouped
+              and depthwise convolution), relu, pooling
     models    networks as plain data: VGG16's convolutional part, and layer specs
-              (vgg16, vgg11, tiny_vgg) with summary, init_params and forward
+              (vgg16, vgg11, tiny_vgg) with summary, init_params and forward; MobileNet's
+              depthwise_separable_block beside standard_block, and compare_blocks
     checks    argument checks whose errors name what was expected and what was given
     backward  backward passes: conv2d (reference and fast), max pooling, ReLU, linear
     gradcheck numerical gradients and the relative error that says whether a backward pass is right

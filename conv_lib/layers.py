@@ -26,7 +26,7 @@ import numpy as np
 
 from . import models
 from .backward import conv2d_backward, linear_backward, max_pool2d_backward, relu_backward
-from .checks import as_real_array, require_axes
+from .checks import as_real_array, require_axes, whole_number
 from .ops import conv2d, max_pool2d, relu
 
 
@@ -45,37 +45,55 @@ def he_init(c_out, c_in, k, rng, dtype=np.float32):
 
 
 class Conv2d:
-    """A convolution layer: C_out filters of shape (C_in, k, k), one bias each.
+    """A convolution layer: C_out filters of shape (C_in/groups, k, k), one bias each.
 
-    w: (C_out, C_in, kH, kW); b: (C_out,); stride, padding: int or (rows, columns) pair.
+    w: (C_out, C_in/groups, kH, kW); b: (C_out,); stride, padding: int or (rows, columns) pair;
+    groups: as in ops.conv2d (1: every filter sees every input channel).
     forward: x (N, C_in, H, W) -> (N, C_out, Ho, Wo), with ops.conv2d.
-    backward: dout (N, C_out, Ho, Wo) -> dx (N, C_in, H, W), with backward.conv2d_backward;
-    stores dw (C_out, C_in, kH, kW) and db (C_out,).
+    backward: dout (N, C_out, Ho, Wo) -> dx (N, C_in, H, W), with backward.conv2d_backward
+    (once per group when groups > 1: a group's filters see only its channels);
+    stores dw (C_out, C_in/groups, kH, kW) and db (C_out,).
     """
 
-    def __init__(self, w, b, stride=1, padding=0):
+    def __init__(self, w, b, stride=1, padding=0, groups=1):
         self.w, self.b = as_real_array(w, "w"), as_real_array(b, "b")
-        require_axes(self.w, 4, "w", "(C_out, C_in, kH, kW)")
+        require_axes(self.w, 4, "w", "(C_out, C_in/groups, kH, kW)")
         if self.b.shape != self.w.shape[:1]:
             raise ValueError(f"b must hold one bias per filter: expected shape ({self.w.shape[0]},), got {self.b.shape}")
+        self.groups = whole_number(groups, "groups", 1)
+        if self.w.shape[0] % self.groups:
+            raise ValueError(f"with groups={self.groups} the {self.w.shape[0]} filters must split into "
+                             f"{self.groups} equal groups, but {self.w.shape[0]} is not a multiple of {self.groups}")
         self.stride, self.padding = stride, padding
         self.dw, self.db = np.zeros_like(self.w), np.zeros_like(self.b)
         self.x = None
 
     def forward(self, x):
         self.x = x
-        return conv2d(x, self.w, self.b, stride=self.stride, padding=self.padding)
+        return conv2d(x, self.w, self.b, stride=self.stride, padding=self.padding, groups=self.groups)
 
     def backward(self, dout):
-        dx, self.dw[...], self.db[...] = conv2d_backward(dout, self.x, self.w, self.stride, self.padding)
-        return dx
+        if self.groups == 1:
+            dx, self.dw[...], self.db[...] = conv2d_backward(dout, self.x, self.w, self.stride, self.padding)
+            return dx
+        x, dout = as_real_array(self.x, "x"), as_real_array(dout, "dout")
+        channels, filters = x.shape[1] // self.groups, self.w.shape[0] // self.groups
+        dx = []
+        for g in range(self.groups):  # each group is an ordinary convolution of its channels by its filters
+            seen, mine = slice(g * channels, (g + 1) * channels), slice(g * filters, (g + 1) * filters)
+            dx_group, self.dw[mine], self.db[mine] = conv2d_backward(
+                dout[:, mine], x[:, seen], self.w[mine], self.stride, self.padding)
+            dx.append(dx_group)
+        return np.concatenate(dx, axis=1)
 
     def parameters(self):
         return [(self.w, self.dw), (self.b, self.db)]
 
     def __repr__(self):
-        C_out, C_in, kH, kW = self.w.shape
-        return f"Conv2d({C_in} -> {C_out} filters of {kH}x{kW}, stride={self.stride}, padding={self.padding})"
+        C_out, depth, kH, kW = self.w.shape
+        grouped = f", groups={self.groups}" if self.groups != 1 else ""
+        return (f"Conv2d({depth * self.groups} -> {C_out} filters of {kH}x{kW}, stride={self.stride}, "
+                f"padding={self.padding}{grouped})")
 
 
 class ReLU:
@@ -192,8 +210,8 @@ class Sequential:
         for spec in specs:
             kind = spec[0]
             if kind == "conv":
-                _, _, _, stride, padding = spec
-                layers.append(Conv2d(*next(parameters), stride=stride, padding=padding))
+                _, _, stride, padding, groups = models.conv_spec(spec)
+                layers.append(Conv2d(*next(parameters), stride=stride, padding=padding, groups=groups))
             elif kind == "relu":
                 layers.append(ReLU())
             elif kind == "pool":

@@ -1,14 +1,32 @@
 """Network configurations, written once: VGG16's convolutional part, and whole
 networks as lists of layer specs (vgg16, vgg11, tiny_vgg), with summary,
-init_params and forward.
+init_params and forward; and MobileNet's depthwise separable block beside the
+standard 3x3 convolution it replaces (notebook 07, "where the rule bends").
 
 numpy only. A configuration is a list whose numbers are 3x3 convolutions
 (padding 1, stride 1, that many filters, each followed by a ReLU) and whose
 "M" entries are 2x2 max pools with stride 2 (Simonyan & Zisserman, 2015, configuration D).
+
+Grouped convolutions: a conv spec may carry a sixth entry, groups
+(``("conv", c_out, k, stride, padding, groups)``, ``conv_lib.ops.conv2d``'s
+meaning): each filter then sees only its group's c_in/groups channels, so the
+layer has c_out * (c_in/groups * k*k + 1) parameters and c_in/groups * k*k
+multiply-adds per output number. groups=c_in is a depthwise convolution.
+MobileNet (Howard et al., 2017) replaces a standard 3x3 convolution by a
+depthwise 3x3 one and a 1x1 ("pointwise") one that mixes the channels; the
+summary names them dw and pw, and shows the saving:
+
+    print(summary(standard_block(32, 64), (32, 112, 112)))               # 18,496 parameters
+    print(summary(depthwise_separable_block(32, 64), (32, 112, 112)))    # 2,432 parameters
+    print(compare_blocks(32, 64, (32, 112, 112)))                        # both, and the ratios: 7.6x, 7.9x
+
+The saving in multiply-adds is 1 / (1/c_out + 1/9): about 8x for 64 or more
+filters, never more than 9x (the pointwise layer's c_in*c_out per pixel remains).
 """
 
 import numpy as np
 
+from .checks import whole_number
 from .ops import conv2d, max_pool2d, relu
 from .shapes import output_size
 
@@ -42,6 +60,8 @@ def vgg16_conv_layers(input_shape=(3, 224, 224), config=VGG16_CONV_CONFIG):
 # A network is a list of layer specs, tuples whose first item names the kind:
 #
 #   ("conv", c_out, k, stride, padding)   c_out filters of k x k, then (usually) ("relu",)
+#   ("conv", c_out, k, stride, padding, groups)
+#                                         the same, grouped: each filter sees c_in/groups channels
 #   ("pool", size, stride)                max pooling, per channel
 #   ("relu",)                             max(x, 0), elementwise
 #   ("flatten",)                          (C, H, W) -> (C*H*W,)
@@ -60,6 +80,8 @@ LAYER_FORMS = {
     "flatten": ("('flatten',)", 1),
     "linear": ("('linear', n_out)", 2),
 }
+#: The grouped conv spec: the one other length a spec may have.
+GROUPED_CONV_FORM = ("('conv', c_out, k, stride, padding, groups)", 6)
 
 
 def vgg_layers(config, classifier=VGG_CLASSIFIER):
@@ -95,6 +117,60 @@ def tiny_vgg(classes=10, channels=(8, 16)):
     return vgg_layers(tuple(value for c in channels for value in (c, c, "M")), classifier=(classes,))
 
 
+
+def standard_block(c_in, c_out, stride=1):
+    """A standard 3x3 convolution (padding 1) and its ReLU, the layer MobileNet's block replaces.
+
+    c_in: the input's channels (each filter is c_in deep; the spec itself needs only c_out);
+    c_out: filters. Returns [("conv", c_out, 3, stride, 1), ("relu",)]: c_out * (c_in*9 + 1) parameters.
+    """
+    whole_number(c_in, "c_in", 1)
+    return [("conv", c_out, 3, stride, 1), ("relu",)]
+
+
+def depthwise_separable_block(c_in, c_out, stride=1):
+    """MobileNet's depthwise separable block: the same input and output shapes as standard_block.
+
+    A depthwise 3x3 convolution (groups=c_in: one filter per input channel, one
+    channel deep, no sum across channels) filters each channel on its own, then a
+    1x1 pointwise convolution mixes the channels: c_out filters, c_in deep, one tap each.
+    Returns [("conv", c_in, 3, stride, 1, c_in), ("relu",), ("conv", c_out, 1, 1, 0), ("relu",)]:
+    c_in * (9 + 1) + c_out * (c_in + 1) parameters.
+    """
+    return [("conv", c_in, 3, stride, 1, c_in), ("relu",), ("conv", c_out, 1, 1, 0), ("relu",)]
+
+
+class BlockComparison:
+    """compare_blocks' answer: .standard and .separable (two Summary), .params_ratio and .macs_ratio
+    (standard / separable); printed as a table of both blocks' totals and the ratios."""
+
+    def __init__(self, standard, separable):
+        self.standard, self.separable = standard, separable
+        self.params_ratio = standard.params / separable.params
+        self.macs_ratio = standard.macs / separable.macs
+
+    def __str__(self):
+        lines = [f"{'block':28} {'parameters':>12} {'multiply-adds':>16}"]
+        for name, block in (("standard 3x3 conv", self.standard), ("depthwise separable (dw+pw)", self.separable)):
+            lines.append(f"{name:28} {block.params:>12,} {block.macs:>16,}")
+        lines.append(f"{'standard / separable':28} {self.params_ratio:>11.1f}x {self.macs_ratio:>15.1f}x")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def compare_blocks(c_in, c_out, input_shape, stride=1):
+    """The saving of a depthwise separable block over a standard 3x3 convolution, on one input.
+
+    input_shape: (C, H, W) of one image, with C == c_in. Returns a BlockComparison:
+    print it for the two blocks' parameters and multiply-adds and their ratios;
+    the multiply-adds' ratio is 1 / (1/c_out + 1/9) (about 7.9 for c_out = 64).
+    """
+    if tuple(input_shape)[0] != c_in:
+        raise ValueError(f"the input must have c_in = {c_in} channels, got input_shape {tuple(input_shape)}")
+    return BlockComparison(summary(standard_block(c_in, c_out, stride), input_shape),
+                           summary(depthwise_separable_block(c_in, c_out, stride), input_shape))
+
 def _check_spec(layer, position):
     """The spec's kind, after checking that it is one of LAYER_KINDS."""
     if not isinstance(layer, (tuple, list)) or not layer or layer[0] not in LAYER_KINDS:
@@ -103,9 +179,30 @@ def _check_spec(layer, position):
             f"such as ('conv', 64, 3, 1, 1); got {layer!r}"
         )
     form, entries = LAYER_FORMS[layer[0]]
+    if layer[0] == "conv" and len(layer) == GROUPED_CONV_FORM[1]:
+        return layer[0]
     if len(layer) != entries:
-        raise ValueError(f"layer {position} must be {form} ({entries} {'entry' if entries == 1 else 'entries'}); got {layer!r}")
+        grouped = f", or {GROUPED_CONV_FORM[0]} ({GROUPED_CONV_FORM[1]} entries)" if layer[0] == "conv" else ""
+        raise ValueError(f"layer {position} must be {form} ({entries} {'entry' if entries == 1 else 'entries'})"
+                         f"{grouped}; got {layer!r}")
     return layer[0]
+
+
+def conv_spec(layer):
+    """A conv spec's numbers: (c_out, k, stride, padding, groups), groups 1 for a 5-entry spec."""
+    _, c_out, k, stride, padding, *rest = layer
+    return c_out, k, stride, padding, (rest[0] if rest else 1)
+
+
+def _check_conv_groups(layer, c_in, position):
+    """The conv spec's groups, after checking that it splits the input's channels and the filters evenly."""
+    c_out, _, _, _, groups = conv_spec(layer)
+    groups = whole_number(groups, f"layer {position}'s groups", 1)
+    for count, what in ((c_in, "its input's channels"), (c_out, "its filters")):
+        if count % groups:
+            raise ValueError(f"layer {position} {layer!r} has groups={groups}: {what} ({count}) must split into "
+                             f"{groups} equal groups, but {count} is not a multiple of {groups}")
+    return groups
 
 
 def layer_output_shape(layer, shape, position=0):
@@ -117,7 +214,8 @@ def layer_output_shape(layer, shape, position=0):
     if kind in ("conv", "pool") and len(shape) != 3:
         raise ValueError(f"layer {position} ({kind}) needs an input of shape (C, H, W), got {tuple(shape)}")
     if kind == "conv":
-        _, c_out, k, stride, padding = layer
+        c_out, k, stride, padding, _ = conv_spec(layer)
+        _check_conv_groups(layer, shape[0], position)
         return (c_out, output_size(shape[1], k, padding, stride), output_size(shape[2], k, padding, stride))
     if kind == "pool":
         _, size, stride = layer
@@ -133,10 +231,13 @@ def layer_output_shape(layer, shape, position=0):
 
 
 def layer_params(layer, shape):
-    """Learnable numbers of one layer on an input of `shape`: weights plus one bias per output."""
+    """Learnable numbers of one layer on an input of `shape`: weights plus one bias per output.
+
+    A conv: c_out filters of (c_in/groups, k, k) and c_out biases (groups=1 unless the spec has a 6th entry).
+    """
     if layer[0] == "conv":
-        _, c_out, k, _, _ = layer
-        return c_out * (shape[0] * k * k + 1)
+        c_out, k, _, _, groups = conv_spec(layer)
+        return c_out * (shape[0] // groups * k * k + 1)
     if layer[0] == "linear":
         return layer[1] * (shape[0] + 1)
     return 0
@@ -144,28 +245,46 @@ def layer_params(layer, shape):
 
 def layer_macs(layer, shape, out_shape):
     """Multiply-accumulates of one layer: each output number of a conv or a
-    linear layer is a sum of (inputs it sees) products; relu, pooling and
-    flatten do none."""
+    linear layer is a sum of (inputs it sees) products (a conv's filter sees
+    c_in/groups channels of k x k); relu, pooling and flatten do none."""
     if layer[0] == "conv":
-        k = layer[2]
-        return int(np.prod(out_shape)) * shape[0] * k * k
+        _, k, _, _, groups = conv_spec(layer)
+        return int(np.prod(out_shape)) * (shape[0] // groups) * k * k
     if layer[0] == "linear":
         return layer[1] * shape[0]
     return 0
 
 
-def layer_names(layers):
+def layer_names(layers, input_channels=None):
     """VGG-style names: conv<block>_<i> up to each pool<block>, then fc<n> for
     the fully connected layers, counting on from the blocks (VGG16: fc6, fc7,
-    fc8); a ReLU takes the number of the layer before it (relu1_1, relu6)."""
+    fc8); a ReLU takes the number of the layer before it (relu1_1, relu6).
+
+    Grouped convolutions say what they are: dw<block>_<i> for a depthwise one
+    (groups equal to its input's channels; input_channels, the network's input
+    channel count, tells them apart from other grouped ones; without it, groups
+    equal to c_out counts as depthwise), gconv<block>_<i> for any other grouped
+    one, and pw<block>_<i> for a 1x1 convolution right after a grouped one (the
+    pointwise half of a depthwise separable block). Networks without groups keep their names.
+    """
     names, block, index, number = [], 1, 0, ""
+    channels, after_grouped = input_channels, False
     for layer in layers:
         kind = layer[0]
         if kind == "conv":
             index += 1
             number = f"{block}_{index}"
-            names.append(f"conv{number}")
-        elif kind == "linear":
+            c_out, k, _, _, groups = conv_spec(layer)
+            if groups != 1:
+                depthwise = groups == (channels if channels is not None else c_out)
+                names.append(f"{'dw' if depthwise else 'gconv'}{number}")
+            else:
+                names.append(f"{'pw' if after_grouped and k == 1 else 'conv'}{number}")
+            channels, after_grouped = c_out, groups != 1
+            continue
+        if kind in ("linear", "flatten"):
+            channels = None  # no channels to track after flatten
+        if kind == "linear":
             number = f"{block}"
             names.append(f"fc{number}")
             block += 1
@@ -238,7 +357,9 @@ def summary(layers, input_shape=(3, 224, 224)):
     .params and .macs are the totals. Example: summary(vgg16()).params == 138_357_544.
     """
     rows, shape = [], tuple(input_shape)
-    for position, (layer, name) in enumerate(zip(layers, layer_names(layers))):
+    for position, layer in enumerate(layers):
+        _check_spec(layer, position)  # before naming them: the names read each conv's entries
+    for position, (layer, name) in enumerate(zip(layers, layer_names(layers, input_shape[0]))):
         out_shape = layer_output_shape(layer, shape, position)
         rows.append(LayerRow(name, layer[0], out_shape, layer_params(layer, shape), layer_macs(layer, shape, out_shape)))
         shape = out_shape
@@ -249,17 +370,17 @@ def init_params(layers, input_shape, rng, dtype=np.float32):
     """He-initialised parameters for the conv and linear layers of a stack.
 
     Each weight is drawn from a normal distribution with standard deviation
-    sqrt(2 / fan_in) (fan_in = C_in * k * k for a conv, n_in for a linear
+    sqrt(2 / fan_in) (fan_in = C_in/groups * k * k for a conv, n_in for a linear
     layer); biases start at 0. rng: a numpy Generator.
     Returns a list of (w, b), one per conv or linear layer, in order:
-    w: (C_out, C_in, k, k) and b: (C_out,) for a conv; w: (n_out, n_in) and b: (n_out,) for a linear layer.
+    w: (C_out, C_in/groups, k, k) and b: (C_out,) for a conv; w: (n_out, n_in) and b: (n_out,) for a linear layer.
     """
     params, shape = [], tuple(input_shape)
     for position, layer in enumerate(layers):
         out_shape = layer_output_shape(layer, shape, position)
         if layer[0] == "conv":
-            _, c_out, k, _, _ = layer
-            w_shape = (c_out, shape[0], k, k)
+            c_out, k, _, _, groups = conv_spec(layer)
+            w_shape = (c_out, shape[0] // groups, k, k)
         elif layer[0] == "linear":
             w_shape = (layer[1], shape[0])
         else:
@@ -291,9 +412,9 @@ def forward(layers, params, x):
     for position, layer in enumerate(layers):
         kind = _check_spec(layer, position)
         if kind == "conv":
-            _, _, _, stride, padding = layer
+            _, _, stride, padding, groups = conv_spec(layer)
             w, b = next(parameters)
-            x = conv2d(x, w, b, stride=stride, padding=padding)
+            x = conv2d(x, w, b, stride=stride, padding=padding, groups=groups)
         elif kind == "pool":
             x = max_pool2d(x, layer[1], layer[2])
         elif kind == "relu":

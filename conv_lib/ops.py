@@ -2,15 +2,25 @@
 
 Layouts used everywhere in the course:
 
-    x: (N, C_in, H, W)          a batch of N images with C_in channels each
-    w: (C_out, C_in, kH, kW)    C_out filters; each filter has one channel per input channel
-    b: (C_out,)                 one bias per filter
-    y: (N, C_out, Ho, Wo)       one feature map per filter
+    x: (N, C_in, H, W)                 a batch of N images with C_in channels each
+    w: (C_out, C_in/groups, kH, kW)    C_out filters; each filter has one channel per input
+                                       channel of its group (groups=1: per input channel)
+    b: (C_out,)                        one bias per filter
+    y: (N, C_out, Ho, Wo)              one feature map per filter
 
 The channel-summing rule: filter ``f`` is cross-correlated channel by channel
 with the input (its channel ``c`` with input channel ``c``), the C_in responses
 are *summed*, and one bias ``b[f]`` is added, giving *one* feature map. C_out
 filters give C_out maps, whatever C_in is.
+
+Where the rule bends: groups. With ``groups=g`` (PyTorch's meaning) the C_in
+input channels split into g consecutive groups of C_in/g channels, and the
+C_out filters into g consecutive groups of C_out/g filters. Filter ``f``
+belongs to group ``f // (C_out/g)`` and sums over that group's channels only,
+so it is C_in/g channels deep. groups=1 is the usual rule; groups=C_in
+(= C_out, or C_out a multiple of it) is *depthwise* convolution: each map comes
+from one input channel, nothing is summed across channels (MobileNet's 3x3
+layers, followed by a 1x1 "pointwise" convolution that mixes the channels).
 
 Each operation comes twice, side by side: a readable reference version whose
 loops say the rule out loud, and a fast version for real images. The tests
@@ -20,7 +30,7 @@ prove that the two agree and that both agree with scipy.
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .checks import as_real_array, common_float_dtype, pair, require_axes
+from .checks import as_real_array, common_float_dtype, pair, require_axes, whole_number
 from .shapes import effective_kernel_size, output_size
 
 BATCH_HINT = "For a single image of shape (C, H, W), add the batch axis with x[None]."
@@ -137,17 +147,48 @@ def require_one_channel_per_input_channel(filter_channels, input_channels, last_
 # --------------------------------------------------------------------------
 
 
-def _conv2d_arguments(x, w, b, stride, padding, dilation):
+def require_filters_fit_groups(groups, filter_channels, input_channels, filters, last_axis=None):
+    """Check the groups of a grouped convolution; returns groups as an int.
+
+    groups=1 is the usual rule and raises the course's central error
+    (require_one_channel_per_input_channel). Otherwise the input channels and
+    the filters must both split into ``groups`` equal groups, and each filter
+    must have one channel per input channel of its group: C_in/groups channels.
+    """
+    groups = whole_number(groups, "groups", 1)
+    if groups == 1:
+        require_one_channel_per_input_channel(filter_channels, input_channels, last_axis)
+        return groups
+    if input_channels % groups:
+        raise ValueError(
+            f"with groups={groups} the input's {input_channels} channels must split into {groups} equal "
+            f"groups, but {input_channels} is not a multiple of {groups}"
+        )
+    if filters % groups:
+        raise ValueError(
+            f"with groups={groups} the {filters} filters must split into {groups} equal groups (one per "
+            f"group of input channels), but {filters} is not a multiple of {groups}"
+        )
+    if filter_channels != input_channels // groups:
+        raise ValueError(
+            f"with groups={groups} each filter has one channel per input channel of its group: w should "
+            f"have {input_channels} / {groups} = {input_channels // groups} channels, it has {filter_channels}"
+        )
+    return groups
+
+
+def _conv2d_arguments(x, w, b, stride, padding, dilation, groups=1):
     """Check conv2d's arguments once for both implementations.
 
     Returns x, w, b (b is None or (C_out,)), the three (rows, columns) pairs and (Ho, Wo).
+    groups is checked (require_filters_fit_groups) but not returned.
     """
     x, w = as_real_array(x, "x"), as_real_array(w, "w")
     require_axes(x, 4, "x", "(N, C_in, H, W)", BATCH_HINT)
     require_axes(w, 4, "w", "(C_out, C_in, kH, kW)", "A single filter of shape (C_in, kH, kW) is w[None].")
     if 0 in x.shape or 0 in w.shape:
         raise ValueError(f"x and w must not have empty axes: x has shape {x.shape}, w has shape {w.shape}")
-    require_one_channel_per_input_channel(w.shape[1], x.shape[1], last_axis=x.shape[-1])
+    require_filters_fit_groups(groups, w.shape[1], x.shape[1], w.shape[0], last_axis=x.shape[-1])
     if b is not None:
         b = as_real_array(b, "b")
         if b.shape != (w.shape[0],):
@@ -166,36 +207,42 @@ def _conv2d_arguments(x, w, b, stride, padding, dilation):
     return x, w, b, stride, padding, dilation, (Ho, Wo)
 
 
-def conv2d_reference(x, w, b=None, stride=1, padding=0, dilation=1):
+def conv2d_reference(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     """Readable conv2d: loops that follow the channel-summing rule word for word.
 
     For each image, for each filter, for each output position: take the window
-    of *all* input channels, multiply it elementwise by the filter (one filter
-    channel per input channel), sum everything into one number, add the
-    filter's one bias.
+    of the input channels the filter sees (all of them when groups=1; only its
+    group's C_in/groups channels otherwise), multiply it elementwise by the
+    filter (one filter channel per channel of the window), sum everything into
+    one number, add the filter's one bias.
 
-    x: (N, C_in, H, W); w: (C_out, C_in, kH, kW); b: (C_out,) or None.
+    x: (N, C_in, H, W); w: (C_out, C_in/groups, kH, kW); b: (C_out,) or None.
     stride, padding, dilation: int or (rows, columns) pair.
+    groups: how many groups the channels and filters split into (1: the usual rule).
     Returns (N, C_out, Ho, Wo). Slow: for small arrays and for checking.
     """
-    x, w, b, stride, padding, dilation, (Ho, Wo) = _conv2d_arguments(x, w, b, stride, padding, dilation)
+    x, w, b, stride, padding, dilation, (Ho, Wo) = _conv2d_arguments(x, w, b, stride, padding, dilation, groups)
     N, C_out = x.shape[0], w.shape[0]
+    group_channels = w.shape[1]  # each filter's depth: C_in / groups
+    filters_per_group = C_out // groups
     span_rows = effective_kernel_size(w.shape[2], dilation[0])
     span_columns = effective_kernel_size(w.shape[3], dilation[1])
     x_padded = pad2d(x, padding)
     out = np.zeros((N, C_out, Ho, Wo), dtype=x.dtype)
     for n in range(N):
         for f in range(C_out):
+            group = f // filters_per_group  # filters 0.. of group 0 first, then group 1's, ...
+            channels = slice(group * group_channels, (group + 1) * group_channels)  # the only ones filter f sees
             for i in range(Ho):
                 for j in range(Wo):
                     top, left = i * stride[0], j * stride[1]
                     window = x_padded[
                         n,
-                        :,  # every input channel
+                        channels,  # every input channel of the filter's group (all of them when groups=1)
                         top : top + span_rows : dilation[0],
                         left : left + span_columns : dilation[1],
-                    ]  # (C_in, kH, kW), the same shape as the filter w[f]
-                    out[n, f, i, j] = np.sum(window * w[f])  # summed over channels and taps
+                    ]  # (C_in/groups, kH, kW), the same shape as the filter w[f]
+                    out[n, f, i, j] = np.sum(window * w[f])  # summed over the group's channels and the taps
                     if b is not None:
                         out[n, f, i, j] += b[f]  # one bias per filter
     return out
@@ -217,7 +264,7 @@ def band_rows(C_out, Ho, Wo, taps, itemsize):
     return int(np.clip(-(-columns // Wo), 1, Ho))
 
 
-def conv2d_fast(x, w, b=None, stride=1, padding=0, dilation=1):
+def conv2d_fast(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     """Fast conv2d: the same numbers as conv2d_reference, computed as matrix products.
 
     The output rows are processed in bands. For each band, the input windows
@@ -227,18 +274,28 @@ def conv2d_fast(x, w, b=None, stride=1, padding=0, dilation=1):
     into the output. Only the band being computed is padded, so the extra
     memory is the output plus a scratch of about the output's size (see band_rows).
 
-    x: (N, C_in, H, W); w: (C_out, C_in, kH, kW); b: (C_out,) or None.
-    stride, padding, dilation: int or (rows, columns) pair.
+    With groups, the scratch matrix splits into one block of rows per group,
+    ``(groups, C_in/groups*kH*kW, band_rows*Wo)``, and each group's filters
+    ``(C_out/groups, C_in/groups*kH*kW)`` multiply their own block (one batched
+    matrix product). Depthwise convolution (one channel per filter) is no
+    matrix product at all: it goes to depthwise_conv2d_fast.
+
+    x: (N, C_in, H, W); w: (C_out, C_in/groups, kH, kW); b: (C_out,) or None.
+    stride, padding, dilation: int or (rows, columns) pair; groups: int, 1 or more.
     Returns (N, C_out, Ho, Wo): float32 when all inputs are float32, else float64.
     """
-    x, w, b, stride, padding, dilation, (Ho, Wo) = _conv2d_arguments(x, w, b, stride, padding, dilation)
+    x, w, b, stride, padding, dilation, (Ho, Wo) = _conv2d_arguments(x, w, b, stride, padding, dilation, groups)
     N, C_in, H, W = x.shape
-    C_out, _, kH, kW = w.shape
+    C_out, group_channels, kH, kW = w.shape
+    if groups > 1 and group_channels == 1:
+        return _depthwise_conv2d(x, w, b, stride, padding, dilation, (Ho, Wo))
     span_rows = effective_kernel_size(kH, dilation[0])
     span_columns = effective_kernel_size(kW, dilation[1])
     taps = C_in * kH * kW
-    filters = np.ascontiguousarray(w.reshape(C_out, taps))
-    out = np.empty((N, C_out, Ho * Wo), dtype=x.dtype)
+    group_taps, filters_per_group = taps // groups, C_out // groups
+    filters = np.ascontiguousarray(w.reshape(groups, filters_per_group, group_taps))
+    out = np.empty((N, groups, filters_per_group, Ho * Wo), dtype=x.dtype)
+    bias = None if b is None else b.reshape(groups, filters_per_group, 1)
 
     rows_per_band = band_rows(C_out, Ho, Wo, taps, x.itemsize)
     slab_rows = (rows_per_band - 1) * stride[0] + span_rows
@@ -253,10 +310,10 @@ def conv2d_fast(x, w, b=None, stride=1, padding=0, dilation=1):
             windows = windows[:, :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]][:, :rows, :Wo]
             band_columns = columns[: taps * rows * Wo].reshape(C_in, kH, kW, rows, Wo)
             np.copyto(band_columns, windows.transpose(0, 3, 4, 1, 2))
-            band_out = out[n, :, first * Wo : (first + rows) * Wo]  # (C_out, rows*Wo)
-            np.matmul(filters, band_columns.reshape(taps, rows * Wo), out=band_out)
-            if b is not None:
-                band_out += b[:, None]  # while the band is still in the cache
+            band_out = out[n, :, :, first * Wo : (first + rows) * Wo]  # (groups, C_out/groups, rows*Wo)
+            np.matmul(filters, band_columns.reshape(groups, group_taps, rows * Wo), out=band_out)
+            if bias is not None:
+                band_out += bias  # while the band is still in the cache
     return out.reshape(N, C_out, Ho, Wo)
 
 
@@ -277,15 +334,85 @@ def _padded_rows(image, top, count, pad_columns, slab):
     return band
 
 
-def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
+# --------------------------------------------------------------------------
+# Depthwise convolution, fast: one multiply-add per kernel tap
+# --------------------------------------------------------------------------
+
+#: The fast depthwise path works on a band of channels of one image at a time,
+#: padded into a scratch buffer of about DEPTHWISE_BAND_BYTES: numpy's
+#: per-call cost weighs on smaller bands, larger ones leave the cache.
+DEPTHWISE_BAND_BYTES = 2**20
+
+
+def _depthwise_conv2d(x, w, b, stride, padding, dilation, out_size):
+    """Depthwise conv2d (each filter sees one input channel), as one multiply-add per kernel tap.
+
+    Output map f comes from input channel f // multiplier alone, with
+    multiplier = C_out / C_in maps per input channel:
+
+        y[n, f] = sum over taps (u, v) of w[f, 0, u, v] * x_padded[n, f // multiplier] shifted by (u, v) + b[f]
+
+    A matrix product would sum over only kH*kW numbers, so none is used: a band
+    of channels is padded into a scratch buffer, then for each tap the view of
+    the buffer that the tap meets (shifted by the tap, strided by the stride)
+    is multiplied by the tap's weight, one per map, and added to the maps.
+    With stride 1 each shifted view is taken over whole padded rows, so every
+    pass runs over contiguous memory; the extra columns (past Wo) are dropped
+    when the band is copied into the output, with the bias.
+
+    x: (N, C_in, H, W); w: (C_out, 1, kH, kW); b: (C_out,) or None (all checked, one dtype).
+    stride, padding, dilation: (rows, columns) pairs; out_size: (Ho, Wo).
+    Returns (N, C_out, Ho, Wo) in x's dtype.
+    """
+    N, C_in, H, W = x.shape
+    C_out, _, kH, kW = w.shape
+    multiplier = C_out // C_in
+    Ho, Wo = out_size
+    Hp, Wp = H + 2 * padding[0], W + 2 * padding[1]
+    Wq = Wp if stride == (1, 1) else Wo  # output columns computed per row: whole padded rows when contiguous
+    taps = w.reshape(C_in, multiplier, kH * kW)[:, :, :, None, None]  # (C_in, multiplier, taps, 1, 1)
+    bias = 0 if b is None else b.reshape(C_in, multiplier, 1, 1)
+    out = np.empty((N, C_in, multiplier, Ho, Wo), dtype=x.dtype)
+
+    per_band = int(np.clip(DEPTHWISE_BAND_BYTES // (Hp * Wp * x.itemsize), 1, C_in))
+    reach = (kH - 1) * dilation[0] * Wp + (kW - 1) * dilation[1]  # the farthest tap's shift
+    scratch = np.zeros(per_band * Hp * Wp + reach, dtype=x.dtype)  # flat: a tap's view is a shifted slice
+    maps = np.empty((per_band, multiplier, Ho, Wq), dtype=x.dtype)
+    product = np.empty_like(maps)
+    for n in range(N):
+        for first in range(0, C_in, per_band):
+            count = min(per_band, C_in - first)
+            channels = slice(first, first + count)
+            padded = scratch[: count * Hp * Wp].reshape(count, Hp, Wp)
+            padded[:, padding[0] : padding[0] + H, padding[1] : padding[1] + W] = x[n, channels]  # the border stays 0
+            band_maps, band_product = maps[:count], product[:count]
+            for tap, (u, v) in enumerate(np.ndindex(kH, kW)):
+                shift = u * dilation[0] * Wp + v * dilation[1]
+                seen = scratch[shift : shift + count * Hp * Wp].reshape(count, 1, Hp, Wp)
+                seen = seen[:, :, : (Ho - 1) * stride[0] + 1 : stride[0], : (Wq - 1) * stride[1] + 1 : stride[1]]
+                if tap == 0:
+                    np.multiply(seen, taps[channels, :, tap], out=band_maps)
+                else:
+                    np.multiply(seen, taps[channels, :, tap], out=band_product)
+                    band_maps += band_product
+            np.add(band_maps[..., :Wo], bias if b is None else bias[channels], out=out[n, channels])
+    return out.reshape(N, C_out, Ho, Wo)
+
+
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution layer (cross-correlation, as in every deep-learning library).
 
     y[n, f] = sum over c of corr2d(x_padded[n, c], w[f, c]) + b[f]
 
-    x: (N, C_in, H, W)          batch of images.
-    w: (C_out, C_in, kH, kW)    C_out filters, each with one channel per input channel.
-    b: (C_out,) or None         one bias per filter.
-    stride, padding, dilation:  int or (rows, columns) pair.
+    with groups > 1, c runs over filter f's group of input channels only
+    (group f // (C_out/groups)): y[n, f] = sum over c of corr2d(x_padded[n, g*C_in/groups + c], w[f, c]) + b[f].
+
+    x: (N, C_in, H, W)                 batch of images.
+    w: (C_out, C_in/groups, kH, kW)    C_out filters, each with one channel per input channel
+                                       of its group (per input channel when groups=1).
+    b: (C_out,) or None                one bias per filter.
+    stride, padding, dilation:         int or (rows, columns) pair.
+    groups:                            int >= 1 dividing C_in and C_out; groups=C_in is depthwise.
     Returns y: (N, C_out, Ho, Wo), Ho = output_size(H, kH, padding, stride, dilation).
 
     Uses conv2d_fast; conv2d_reference gives the same numbers with plain loops.
@@ -297,8 +424,10 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
     (1, 64, 32, 32)
     >>> float(conv2d(x, w)[0, 0, 0, 0])                 # 3 channels x 9 taps, summed
     27.0
+    >>> float(conv2d(x, np.ones((3, 1, 3, 3)), groups=3)[0, 0, 0, 0])  # depthwise: 9 taps, no sum over channels
+    9.0
     """
-    return conv2d_fast(x, w, b, stride, padding, dilation)
+    return conv2d_fast(x, w, b, stride, padding, dilation, groups)
 
 
 # --------------------------------------------------------------------------

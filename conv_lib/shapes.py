@@ -10,6 +10,8 @@ times. Convolution and pooling both use this rule; so do the notebooks, the
 demo and the VGG16 tables.
 """
 
+import math
+
 from .checks import whole_number
 
 
@@ -49,3 +51,39 @@ def output_size(n, k, padding=0, stride=1, dilation=1):
             f"Use a smaller kernel or more padding."
         )
     return (padded - span) // stride + 1
+
+
+# --------------------------------------------------------------------------
+# Grouped convolution: which input channels a filter reads
+# --------------------------------------------------------------------------
+
+
+def group_counts(c_in, c_out):
+    """The numbers of groups a layer of c_in input channels and c_out filters allows, smallest first.
+
+    Each group has c_in/groups channels and c_out/groups filters, so groups divides
+    both: the divisors of gcd(c_in, c_out). 1 (the usual rule) is always allowed.
+
+    >>> group_counts(4, 6)
+    (1, 2)
+    """
+    common = math.gcd(whole_number(c_in, "C_in", 1), whole_number(c_out, "C_out", 1))
+    return tuple(g for g in range(1, common + 1) if common % g == 0)
+
+
+def group_of_filter(f, c_out, groups):
+    """The group of filter f: the c_out filters split into ``groups`` runs of c_out/groups neighbours."""
+    return f // (c_out // groups)
+
+
+def channels_of_filter(f, c_in, c_out, groups):
+    """The input channels filter f reads in a grouped layer: its group's c_in/groups channels, in order.
+
+    Returns a range; with groups=1, every input channel (the channel-summing rule).
+
+    >>> list(channels_of_filter(3, 4, 4, 2))    # filters 2 and 3 form group 1: channels 2 and 3
+    [2, 3]
+    """
+    per_group = c_in // groups
+    group = group_of_filter(f, c_out, groups)
+    return range(group * per_group, (group + 1) * per_group)

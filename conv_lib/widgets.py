@@ -14,6 +14,17 @@ The picture, redrawn on every change:
 Under it, the arithmetic "sum over channels + bias = value" with the real
 numbers, and the shapes, the output-size formula and the parameter count.
 
+The groups control (notebook 07) splits the channels and the filters into
+``groups`` equal groups: filter f belongs to group g = f // (C_out/groups) and
+reads only that group's C_in/groups input channels, so w is (C_out, C_in/groups,
+kH, kW). Its choices are the divisors of gcd(channels, filters), kept valid as
+those two change (an invalid value falls back to the largest valid one below
+it). The picture follows the highlighted filter: the channels its group reads
+are drawn as usual; the others are dimmed, without the window, and say which
+channels the group reads; rows 2 and 3 stay blank under them, and the
+arithmetic sums only the group's channels. groups = channels is depthwise
+convolution: no sum across channels.
+
 Speed: the matplotlib figure and all its artists are made once; a change only
 updates their data (set_data, set_text, ...) and renders the figure to a PNG
 shown by an ipywidgets Image. No figure is made per change (`make bench` times
@@ -33,7 +44,7 @@ from PIL import Image
 
 from .ops import conv2d, pad2d
 from .plots import channel_colormap, format_factor, format_number, sample_photo, symmetric_limit
-from .shapes import effective_kernel_size, output_size
+from .shapes import channels_of_filter, effective_kernel_size, group_counts, group_of_filter, output_size
 
 MAX_CHANNELS = 4
 MAX_FILTERS = 8
@@ -45,6 +56,8 @@ GRID_SIZE = 6
 PRESETS = ("random", "edge", "colour-opponent edge", "blur", "identity")
 CHANNEL_NAMES = ("red", "green", "blue", "extra")
 HIGHLIGHT = "tab:orange"
+#: How opaque the input channels the highlighted filter does not read are drawn.
+DIMMED = 0.25
 
 
 # --------------------------------------------------------------------------
@@ -77,36 +90,50 @@ def edge_kernel(k):
     return np.tile(np.linspace(-1, 1, k), (k, 1)) if k > 1 else np.zeros((1, 1))
 
 
-def preset_filters(preset, C_out, C_in, k):
+def require_groups(groups, channels, filters):
+    """Raise a ValueError that lists the allowed choices when ``groups`` does not divide both."""
+    allowed = group_counts(channels, filters)
+    if groups not in allowed:
+        raise ValueError(
+            f"groups={groups} must divide both the input channels ({channels}) and the filters "
+            f"({filters}), so that every group has as many channels and filters as the others; "
+            f"with these, groups can be {', '.join(map(str, allowed))}"
+        )
+
+
+def preset_filters(preset, C_out, C_in, k, groups=1):
     """Hand-made or random filters for the demo.
 
     preset: "random" (integers -2..2, with biases), "edge" (filter f looks for an edge
             turned f quarter turns, the same in every channel), "colour-opponent edge"
             (channel f rises where channel f+1 falls), "blur" (the mean of the window
-            over all channels), "identity" (filter f copies input channel f mod C_in).
-    Returns w: (C_out, C_in, k, k) and b: (C_out,).
+            over all channels), "identity" (filter f copies channel f mod C_in/groups
+            of its group). "Every channel" means the C_in/groups channels a filter reads.
+    Returns w: (C_out, C_in/groups, k, k) and b: (C_out,).
     """
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {', '.join(PRESETS)}; got {preset!r}")
-    w, b = np.zeros((C_out, C_in, k, k)), np.zeros(C_out)
+    require_groups(groups, C_in, C_out)
+    depth = C_in // groups  # the channels each filter reads
+    w, b = np.zeros((C_out, depth, k, k)), np.zeros(C_out)
     edge = edge_kernel(k)
     for f in range(C_out):
         turned = np.rot90(edge, -f)
         if preset == "random":
             rng = np.random.default_rng(100 + f)
-            w[f] = rng.integers(-2, 3, size=(C_in, k, k))
+            w[f] = rng.integers(-2, 3, size=(depth, k, k))
             b[f] = rng.choice([-1.0, -0.5, 0.5, 1.0])
         elif preset == "edge":
-            w[f] = turned / C_in
+            w[f] = turned / depth
         elif preset == "colour-opponent edge":
-            if C_in == 1:
+            if depth == 1:
                 w[f, 0] = turned
             else:
-                w[f, f % C_in], w[f, (f + 1) % C_in] = -edge, edge
+                w[f, f % depth], w[f, (f + 1) % depth] = -edge, edge
         elif preset == "blur":
-            w[f] = 1 / (C_in * k * k)
+            w[f] = 1 / (depth * k * k)
         else:
-            w[f, f % C_in, k // 2, k // 2] = 1.0
+            w[f, f % depth, k // 2, k // 2] = 1.0
     return w, b
 
 
@@ -129,10 +156,15 @@ class _Panel:
         ax.set_title("title", fontsize=9)  # a stand-in, so that the layout leaves room for titles
         self.texts = np.empty((0, 0), dtype=object)  # one text artist per cell, made when the shape changes
 
-    def show(self, array, title, vmin, vmax, cmap=None, annotate=True):
-        """Show ``array`` (H, W) on the colour scale vmin..vmax, numbers written in if it is small."""
+    def show(self, array, title, vmin, vmax, cmap=None, annotate=True, alpha=1.0):
+        """Show ``array`` (H, W) on the colour scale vmin..vmax, numbers written in if it is small.
+
+        alpha: below 1 to dim the panel (a channel the highlighted filter does not read).
+        """
         H, W = array.shape
         self.ax.set_visible(True)
+        self.image.set_visible(True)
+        self.image.set_alpha(alpha)
         self.image.set_data(array)
         self.image.set_extent((-0.5, W - 0.5, H - 0.5, -0.5))
         self.image.set_clim(vmin, vmax)
@@ -141,17 +173,28 @@ class _Panel:
         self.ax.set_xlim(-0.5, W - 0.5)
         self.ax.set_ylim(H - 0.5, -0.5)
         self.ax.set_title(title, fontsize=9)
-        shape = (H, W) if annotate and max(H, W) <= self.max_side else (0, 0)
-        if self.texts.shape != shape:
-            # Hidden texts still cost drawing time: keep exactly one per shown cell.
-            for text in self.texts.flat:
-                text.remove()
-            self.texts = np.empty(shape, dtype=object)
-            for (i, j), _ in np.ndenumerate(self.texts):
-                self.texts[i, j] = self.ax.text(j, i, "", ha="center", va="center", fontsize=7, animated=self.moving)
+        self._keep_texts((H, W) if annotate and max(H, W) <= self.max_side else (0, 0))
         for (i, j), text in np.ndenumerate(self.texts):
             text.set_text(format_number(array[i, j]))
             text.set_color(self._readable_on(array[i, j]))
+            text.set_alpha(alpha)
+
+    def blank(self):
+        """An empty frame: no picture, no numbers, no title (nothing meets this input channel)."""
+        self.ax.set_visible(True)
+        self.image.set_visible(False)
+        self.ax.set_title("", fontsize=9)
+        self._keep_texts((0, 0))
+
+    def _keep_texts(self, shape):
+        """One text artist per cell of ``shape`` (hidden texts still cost drawing time)."""
+        if self.texts.shape == shape:
+            return
+        for text in self.texts.flat:
+            text.remove()
+        self.texts = np.empty(shape, dtype=object)
+        for (i, j), _ in np.ndenumerate(self.texts):
+            self.texts[i, j] = self.ax.text(j, i, "", ha="center", va="center", fontsize=7, animated=self.moving)
 
     def _readable_on(self, value):
         """Black or white, whichever reads better on the cell colour of ``value``."""
@@ -201,6 +244,12 @@ class ExplorerPicture:
             panel.ax.add_line(Line2D([], [], linestyle="", marker="o", markersize=3, color=HIGHLIGHT))
             for panel in self.inputs
         ]
+        # On a channel the highlighted filter does not read: which channels its group reads.
+        self.unread = [
+            panel.ax.text(0.5, 0.5, "", transform=panel.ax.transAxes, ha="center", va="center", fontsize=9,
+                          bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "grey"}, visible=False)
+            for panel in self.inputs
+        ]
         self.cell = self._outline(self.output.ax, HIGHLIGHT, 2.5)
         for panel in (self.inputs[0], self.kernels[0], self.products[0], self.output):
             panel.ax.set_ylabel("two lines\nof label", fontsize=9)  # stand-ins for the row labels
@@ -248,29 +297,51 @@ class ExplorerPicture:
             if c >= C:
                 for panel in (self.inputs[c], self.kernels[c], self.products[c]):
                     panel.hide()
+                self.unread[c].set_visible(False)
                 continue
+            read = c in state.read
             cmap = channel_colormap(state.names[c]) or "gray"
             self.inputs[c].show(state.x_padded[c], f"x[{c}]: {state.names[c]}", *input_range, cmap=cmap,
-                                annotate=state.kind == "small grid")
+                                annotate=state.kind == "small grid", alpha=1.0 if read else DIMMED)
             self.image_borders[c].set_bounds(state.padding - 0.5, state.padding - 0.5, W, H)
             self.image_borders[c].set_visible(state.padding > 0)
-            self.kernels[c].show(state.w[h, c], f"w[{h}, {c}]", *_symmetric(state.w[h]),
-                                 annotate=state.kernel_size <= 5)
-            self.products[c].ax.set_visible(True)
+            self.unread[c].set_text(state.unread_label())
+            self.unread[c].set_visible(not read)
+            self.windows[c].set_visible(read)
+            if read:
+                self._show_filter_channel(state, c)
+            else:
+                self.kernels[c].blank()
+                self.products[c].blank()
         self.output.show(state.outputs[h], "", *_symmetric(state.outputs[h]))
-        # Row labels, on the first column: short titles above, the words here (fewer glyphs to draw).
-        self.inputs[0].ax.set_ylabel("input channels\n(window outlined)", fontsize=9)
-        self.kernels[0].ax.set_ylabel(f"filter {h}: one channel\nper input channel", fontsize=9)
-        self.products[0].ax.set_ylabel("window × filter\nchannel by channel", fontsize=9)
-        self.output.ax.set_ylabel(f"map {h}", fontsize=9)
+        self._label_rows(state)
         for f, panel in enumerate(self.maps):
             if f >= F:
                 panel.hide()
                 continue
-            panel.show(state.outputs[f], f"map {f}", *_symmetric(state.outputs[f]), annotate=False)
+            title = f"map {f}" if state.groups == 1 else f"map {f}, group {group_of_filter(f, F, state.groups)}"
+            panel.show(state.outputs[f], title, *_symmetric(state.outputs[f]), annotate=False)
             for spine in panel.ax.spines.values():
                 spine.set_edgecolor(HIGHLIGHT if f == h else "black")
                 spine.set_linewidth(2.5 if f == h else 0.8)
+
+    def _show_filter_channel(self, state, c):
+        """Under input channel c: the channel w[h, j] of the highlighted filter that meets it."""
+        h, j = state.highlight, c - state.read.start
+        title = f"w[{h}, {j}]" if state.groups == 1 else f"w[{h}, {j}] meets x[{c}]"
+        self.kernels[c].show(state.w[h, j], title, *_symmetric(state.w[h]), annotate=state.kernel_size <= 5)
+        self.products[c].ax.set_visible(True)
+
+    def _label_rows(self, state):
+        """Row labels, on the first column: short titles above, the words here (fewer glyphs to draw)."""
+        h = state.highlight
+        self.inputs[0].ax.set_ylabel("input channels\n(window outlined)", fontsize=9)
+        if state.groups == 1:
+            self.kernels[0].ax.set_ylabel(f"filter {h}: one channel\nper input channel", fontsize=9)
+        else:
+            self.kernels[0].ax.set_ylabel(f"filter {h}: one channel per\nchannel of group {state.group}", fontsize=9)
+        self.products[0].ax.set_ylabel("window × filter\nchannel by channel", fontsize=9)
+        self.output.ax.set_ylabel(f"map {h}", fontsize=9)
 
     def _show_moving_parts(self, state):
         """What the window position decides: outlines, products, the marked output cell."""
@@ -280,11 +351,11 @@ class ExplorerPicture:
         taps = np.arange(k) * dilation
         columns, rows = np.meshgrid(left + taps, top + taps)
         product_range = _symmetric(state.products)
-        for c in range(state.x.shape[0]):
+        for j, c in enumerate(state.read):
             self.windows[c].set_bounds(left - 0.5, top - 0.5, span, span)
             self.taps[c].set_data(columns.ravel(), rows.ravel())
             self.taps[c].set_visible(dilation > 1)
-            self.products[c].show(state.products[c], f"sum {format_number(state.channel_sums[c])}",
+            self.products[c].show(state.products[j], f"sum {format_number(state.channel_sums[j])}",
                                   *product_range, annotate=k <= 5)
         value = state.outputs[h, state.row, state.column]
         self.output.ax.set_title(f"out[{h}, {state.row}, {state.column}] = {format_number(value)}", fontsize=9)
@@ -292,7 +363,7 @@ class ExplorerPicture:
 
     def _moving_artists(self, state):
         artists = [self.output.ax.title, self.cell]
-        for c in range(state.x.shape[0]):
+        for c in state.read:
             artists += [self.windows[c], self.taps[c], *self.products[c].moving_artists()]
         return artists
 
@@ -303,15 +374,25 @@ class _ExplorerState:
     Raises the library's ValueError (e.g. "the kernel spans 7 pixels but the padded
     input is only 6 pixels ...") when the settings do not fit. ``move_to`` changes
     only the window, reusing the input, the filters and the outputs.
+
+    With groups: ``group`` is the highlighted filter's group and ``read`` the range of
+    input channels it reads; ``products`` (C_in/groups, k, k) and ``channel_sums``
+    (C_in/groups,) are for those channels only (index j is input channel read[j]).
     """
 
     #: The settings that change more than the window's position.
-    LAYOUT = ("kind", "channels", "kernel_size", "stride", "padding", "dilation", "filters", "highlight", "preset")
+    LAYOUT = ("kind", "channels", "kernel_size", "stride", "padding", "dilation", "filters", "groups", "highlight",
+              "preset")
 
-    def __init__(self, kind, channels, kernel_size, stride, padding, dilation, filters, highlight, preset, row, column):
+    def __init__(self, kind, channels, kernel_size, stride, padding, dilation, filters, highlight, preset, row, column,
+                 groups=1):
         self.layout = self.layout_of(locals())
         self.kind, self.kernel_size, self.stride = kind, kernel_size, stride
         self.padding, self.dilation, self.highlight = padding, dilation, highlight
+        require_groups(groups, channels, filters)
+        self.groups = groups
+        self.group = group_of_filter(highlight, filters, groups)
+        self.read = channels_of_filter(highlight, channels, filters, groups)  # the input channels filter h reads
         self.x, self.names = explorer_input(kind, channels)
         H, W = self.x.shape[1:]
         self.output_shape = (
@@ -319,8 +400,9 @@ class _ExplorerState:
             output_size(H, kernel_size, padding, stride, dilation),
             output_size(W, kernel_size, padding, stride, dilation),
         )
-        self.w, self.b = preset_filters(preset, filters, channels, kernel_size)
-        self.outputs = conv2d(self.x[None], self.w, self.b, stride=stride, padding=padding, dilation=dilation)[0]
+        self.w, self.b = preset_filters(preset, filters, channels, kernel_size, groups)  # w: (F, C/groups, k, k)
+        self.outputs = conv2d(self.x[None], self.w, self.b, stride=stride, padding=padding, dilation=dilation,
+                              groups=groups)[0]
         self.x_padded = pad2d(self.x, padding)
         self.move_to(row, column)
 
@@ -334,31 +416,67 @@ class _ExplorerState:
         self.column = min(column, self.output_shape[2] - 1)
         top, left = self.row * self.stride, self.column * self.stride
         span = effective_kernel_size(self.kernel_size, self.dilation)
-        window = self.x_padded[:, top : top + span : self.dilation, left : left + span : self.dilation]  # (C_in, k, k)
-        self.products = window * self.w[self.highlight]  # each filter channel times its own input channel
-        self.channel_sums = self.products.sum(axis=(1, 2))
+        read = slice(self.read.start, self.read.stop)
+        window = self.x_padded[read, top : top + span : self.dilation, left : left + span : self.dilation]
+        # (C_in/groups, k, k): each filter channel times its own input channel, in the filter's group
+        self.products = window * self.w[self.highlight]
+        self.channel_sums = self.products.sum(axis=(1, 2))  # (C_in/groups,), channel self.read[j] at j
 
     def arithmetic(self):
-        """'sum over channels + bias = value', with this window's numbers."""
+        """'sum over the channels filter h reads + bias = value', with this window's numbers."""
         h = self.highlight
-        terms = [f"{format_factor(total)} <small>(channel {c})</small>" for c, total in enumerate(self.channel_sums)]
+        terms = [f"{format_factor(total)} <small>(channel {c})</small>" for c, total in zip(self.read, self.channel_sums)]
         terms.append(f"{format_factor(self.b[h])} <small>(bias b[{h}])</small>")
         value = self.outputs[h, self.row, self.column]
         return f"<b>out[{h}, {self.row}, {self.column}]</b> = " + " + ".join(terms) + f" = <b>{format_number(value)}</b>"
 
+    def unread_label(self):
+        """What a channel filter h does not read says, e.g. 'not read by filter 3 (group 1 reads channels 2-3)'."""
+        return (f"not read by filter {self.highlight}\n(group {self.group} reads\n"
+                f"{_named_span('channel', self.read)})")
+
     def shapes(self):
-        """Input, weights and output shapes, the output-size formula and the parameter count."""
+        """Input, weights and output shapes, the output-size formula and the parameter count.
+
+        With groups > 1: the weights are (C_out, C_in/groups, kH, kW), and a third line
+        says what the groups make of the layer (depthwise, or which filters read which channels).
+        """
         C, H, W = self.x.shape
         F, Ho, Wo = self.output_shape
+        g, depth = self.groups, self.w.shape[1]
         k, p, s, d = self.kernel_size, self.padding, self.stride, self.dilation
         formula = f"Ho = floor(({H} + 2·{p} − {d}·({k} − 1) − 1) / {s}) + 1 = {Ho}"
         if W != H:
             formula += f", Wo = floor(({W} + 2·{p} − {d}·({k} − 1) − 1) / {s}) + 1 = {Wo}"
-        return (
-            f"input <b>(C_in, H, W) = {(C, H, W)}</b> · weights <b>(C_out, C_in, kH, kW) = {(F, C, k, k)}</b> "
-            f"· output <b>(C_out, Ho, Wo) = {(F, Ho, Wo)}</b><br>"
-            f"{formula} · parameters = {F} × ({C}·{k}·{k} + 1) = {F * (C * k * k + 1):,}"
+        weights = "(C_out, C_in, kH, kW)" if g == 1 else "(C_out, C_in/groups, kH, kW)"
+        per_filter = f"{C}·{k}·{k}" if g == 1 else f"{C}/{g}·{k}·{k}"
+        text = (
+            f"input <b>(C_in, H, W) = {(C, H, W)}</b> · weights <b>{weights} = {(F, depth, k, k)}</b> "
+            f"· groups = {g} · output <b>(C_out, Ho, Wo) = {(F, Ho, Wo)}</b><br>"
+            f"{formula} · parameters = {F} × ({per_filter} + 1) = {F * (depth * k * k + 1):,}"
         )
+        return text if g == 1 else text + "<br>" + self.groups_meaning()
+
+    def groups_meaning(self):
+        """In words: depthwise (groups = C_in), or which filters read which channels."""
+        C, F, g = self.x.shape[0], self.output_shape[0], self.groups
+        if g == C == F:
+            return "depthwise: one map per input channel, no sum across channels"
+        if g == C:
+            return f"depthwise with channel multiplier {F // C}: {F // C} maps per input channel, no sum across channels"
+        per_group = F // g
+        return f"{g} groups: " + ", ".join(
+            f"{_named_span('filter', range(group * per_group, (group + 1) * per_group))} read "
+            f"{_named_span('channel', channels_of_filter(group * per_group, C, F, g))}"
+            for group in range(g)
+        )
+
+
+def _named_span(word, indices):
+    """A range of indices as a learner writes it: 'channel 2' or 'channels 2-3'."""
+    if len(indices) == 1:
+        return f"{word} {indices.start}"
+    return f"{word}s {indices.start}-{indices.stop - 1}"
 
 
 # --------------------------------------------------------------------------
@@ -375,13 +493,14 @@ class ConvExplorer(widgets.VBox):
     """Sliders, dropdowns and a play button around the live picture (see the module docstring).
 
     controls: dict name -> widget: input, channels, kernel_size, stride, padding, dilation,
-              filters, highlight, preset, row, column, play. Each widget carries the CSS
+              filters, groups, highlight, preset, row, column, play. Each widget carries the CSS
               class "conv-<name>" (underscores as hyphens), so a browser test can find it.
     state:    the _ExplorerState shown (None while the settings are invalid).
     """
 
     def __init__(self, kind="photo", channels=3, kernel_size=3, stride=1, padding=1, dilation=1,
-                 filters=4, highlight=0, preset="random", row=0, column=0):
+                 filters=4, highlight=0, preset="random", row=0, column=0, groups=1):
+        require_groups(groups, channels, filters)
         self.controls = {
             "input": widgets.Dropdown(options=["photo", "small grid"], value=kind, description="input"),
             "channels": _slider("input channels", 1, MAX_CHANNELS, channels),
@@ -390,6 +509,8 @@ class ConvExplorer(widgets.VBox):
             "padding": _slider("padding", 0, 3, padding),
             "dilation": _slider("dilation", 1, 3, dilation),
             "filters": _slider("filters", 1, MAX_FILTERS, filters),
+            "groups": widgets.Dropdown(options=group_counts(channels, filters), value=groups, description="groups",
+                                       layout=widgets.Layout(width="auto")),
             "highlight": _slider("highlighted filter", 0, filters - 1, highlight),
             "preset": widgets.Dropdown(options=PRESETS, value=preset, description="filters are"),
             "row": _slider("window row", 0, 0, 0),
@@ -408,7 +529,7 @@ class ConvExplorer(widgets.VBox):
         self._quiet = False
         c = self.controls
         panel = widgets.HBox([
-            widgets.VBox([c["input"], c["channels"], c["preset"], c["filters"], c["highlight"]]),
+            widgets.VBox([c["input"], c["channels"], c["preset"], c["filters"], c["groups"], c["highlight"]]),
             widgets.VBox([c["kernel_size"], c["stride"], c["padding"], c["dilation"]]),
             widgets.VBox([c["row"], c["column"], widgets.HBox([c["play"], widgets.Label("slide the window")])]),
         ])
@@ -443,14 +564,28 @@ class ConvExplorer(widgets.VBox):
 
     def settings(self):
         """The controls' values, as keyword arguments of _ExplorerState."""
-        names = ("channels", "kernel_size", "stride", "padding", "dilation", "filters", "highlight", "preset", "row", "column")
+        names = ("channels", "kernel_size", "stride", "padding", "dilation", "filters", "groups", "highlight", "preset",
+                 "row", "column")
         return dict(kind=self.controls["input"].value, **{name: self.controls[name].value for name in names})
+
+    def _offer_groups(self, channels, filters):
+        """Offer the groups these channels and filters allow; keep the choice, or the largest allowed below it.
+
+        Returns the groups value now chosen. Call while holding (no redraw per control).
+        """
+        control, allowed = self.controls["groups"], group_counts(channels, filters)
+        value = max(g for g in allowed if g <= control.value)
+        if tuple(control.options) != allowed:
+            control.options = allowed  # ipywidgets resets the value to the first option here
+        control.value = value
+        return value
 
     def refresh(self):
         """Recompute from the controls and redraw; an invalid setting shows its message instead."""
         c = self.controls
         settings = self.settings()
         with self._holding():
+            settings["groups"] = self._offer_groups(settings["channels"], settings["filters"])
             c["highlight"].max = settings["filters"] - 1
             settings["highlight"] = c["highlight"].value
             try:

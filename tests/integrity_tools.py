@@ -3,16 +3,19 @@ their graded cells with some answers replaced, the check run on them, and what i
 
 import re
 import subprocess
+import types
 
 import nbformat
 
-from autograder import integrity
+from autograder import integrity, integrity_harness
 from autograder.feedback import is_autograder_test_cell
 from notebook_tools import SOLUTIONS
 
 ASSIGNMENTS = ["01_single_channel", "02_multi_channel", "03_many_filters", "04_conv_pool_stack", "05_vgg16",
-               "06_learning_filters"]
+               "06_learning_filters", "07_groups_depthwise"]
 SEED = "student-42/01_single_channel"
+#: Two submissions' seed texts: the independent check draws its random cases from each.
+SEED_TEXTS = ("ann/secret-1", "ben/secret-2")
 
 
 def run(argv, cwd):
@@ -66,3 +69,14 @@ def judge_one(tmp_path, case, write):
     write(out)
     with integrity.open_out_dir(tmp_path) as fd:
         return integrity.judge_case(fd, 0, case)
+
+
+def independent_problem(exercise, function, seed_text, tmp_path):
+    """The independent check's message for the function ("" when it passes), its cases called in-process."""
+    cases = [case for case in integrity.cases_for(exercise.assignment, seed_text) if case.function == exercise.name]
+    encoded, arrays = integrity.encode_cases(cases, {})
+    workdir = tmp_path / f"independent-{seed_text.replace('/', '-')}"
+    (workdir / integrity.OUT).mkdir(parents=True)
+    shell = types.SimpleNamespace(user_ns={exercise.name: function})
+    integrity_harness.run_cases(shell, encoded, arrays, workdir / integrity.OUT, seconds=60)
+    return integrity.judge(workdir, cases)[exercise.test_cell].message

@@ -117,7 +117,7 @@ def numbers_outside_the_rules(message):
     A crash ([raises]) shows the learner's own error and the shapes of the arrays passed, as in
     notebooks 01-03, and the depth check's input is the same as in the visible check: those may show numbers.
     """
-    rules = (r"\+ ?1\b|- ?1\b|2\*padding|\b(?:conv\d+_\d+|relu\d+(?:_\d+)?|pool\d+|fc\d+)\b|\w+2d\b|[Vv][Gg][Gg]16|\[0\]|max\(x, 0\)"
+    rules = (r"\+ ?1\b|- ?1\b|2\*padding|\b(?:conv\d+_\d+|relu\d+(?:_\d+)?|pool\d+|fc\d+)\b|\w+2d\w*\b|[Vv][Gg][Gg]16|\[0\]|max\(x, 0\)"
              r"|\b[23]x[23]\b|padding 1\b|stride 2\b")
     kept = re.sub(rules, "", message)
     return re.findall(r"\d+", kept)

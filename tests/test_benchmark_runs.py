@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parents[1]
 def test_benchmark_prints_a_row_for_the_layer_asked_for():
     result = subprocess.run(
         [sys.executable, "benchmarks/bench_conv.py", "--repeats", "1", "--threads", "1",
-         "--dtype", "float32", "--layers", "conv5_1", "--no-stack"],
+         "--dtype", "float32", "--layers", "conv5_1", "--no-stack", "--no-grouped"],
         cwd=REPO, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr
@@ -20,6 +20,19 @@ def test_benchmark_prints_a_row_for_the_layer_asked_for():
     reference_ms = row.split("|")[8].strip()
     assert reference_ms != "-"  # the readable reference is timed on this small layer
     assert "max pooling 2x2 stride 2" in result.stdout
+
+
+def test_the_grouped_benchmark_prints_a_row_per_grouped_and_depthwise_case():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_conv.py", "--repeats", "1", "--threads", "1",
+         "--dtype", "float32", "--grouped-only", "--batches", "1"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| convolution | batch | threads | conv_lib ms | torch ms | conv_lib/torch |" in result.stdout
+    rows = [line for line in result.stdout.splitlines() if line.startswith(("| depthwise", "| grouped"))]
+    assert len(rows) == 5 and all(row.split("|")[2:4] == [" 1 ", " 1 "] for row in rows)
+    assert "| layer | threads |" not in result.stdout  # --grouped-only: no VGG16 rows
 
 
 def test_the_demo_benchmark_prints_the_redraw_times_of_the_controls_asked_for():

@@ -19,7 +19,7 @@ from conv_lib.diagnose.raised_where import codes_raised_by, exercise_records, no
 from notebook_tools import REPO
 
 ALL_NOTEBOOKS = ("01_single_channel", "02_multi_channel", "03_many_filters", "04_conv_pool_stack", "05_vgg16",
-                 "06_learning_filters")
+                 "06_learning_filters", "07_groups_depthwise")
 
 
 @pytest.fixture(scope="module")
@@ -65,12 +65,17 @@ def test_the_exercise_records_found_in_the_source_are_exactly_EXERCISES():
 
 @pytest.mark.parametrize("code, expected", [
     ("uniform-not-normal", ("06_learning_filters",)),
-    ("no-channel-sum", ("02_multi_channel", "03_many_filters", "04_conv_pool_stack")),
+    ("no-channel-sum", ("02_multi_channel", "03_many_filters", "04_conv_pool_stack", "07_groups_depthwise")),
     ("filters-summed", ("03_many_filters", "04_conv_pool_stack")),
     ("off-by-one", ("04_conv_pool_stack",)),
     ("fc-input-size", ("05_vgg16",)),
     ("one-per-layer", ("04_conv_pool_stack",)),
     ("block-incomplete", ("05_vgg16",)),
+    ("depthwise-summed", ("07_groups_depthwise",)),
+    ("wrong-axis-order", ("07_groups_depthwise",)),
+    ("depth-check", ("02_multi_channel", "03_many_filters", "04_conv_pool_stack", "07_groups_depthwise")),
+    ("reshape-not-transpose", ("02_multi_channel", "03_many_filters", "04_conv_pool_stack", "07_groups_depthwise")),
+    ("macs-wrong", ("05_vgg16", "07_groups_depthwise")),
     ("reference-call", ALL_NOTEBOOKS),
     ("raises", ALL_NOTEBOOKS),
     ("no-return", ALL_NOTEBOOKS),

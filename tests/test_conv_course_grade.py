@@ -300,19 +300,26 @@ def test_release_of_an_unknown_assignment_says_which_exist():
     assert "99_nothing" in run.stderr and "01_single_channel" in run.stderr
 
 
-# --- notebooks 04 and 05 in the sandbox --------------------------------------------------
+# --- notebooks 04, 05 and 07 in the sandbox --------------------------------------------------
 
 
-def test_the_stack_and_vgg16_notebooks_grade_in_the_sandbox(tmp_path):
+def test_the_stack_vgg16_and_groups_notebooks_grade_in_the_sandbox(tmp_path):
     """Notebook 05 builds all of VGG16 (138 million weights) when it runs outside nbgrader:
-    graded, that part skips itself, so it fits the sandbox's memory and time."""
+    graded, that part skips itself, so it fits the sandbox's memory and time. Notebook 07's
+    wrong answers lose their cells' points, and tests.csv names their misconceptions."""
     wrong_table = WRONG_SUBMISSIONS["05_vgg16"]["fc6_sees_512_inputs"]
     no_padding = WRONG_SUBMISSIONS["04_conv_pool_stack"]["conv_without_padding"]
+    groups = "07_groups_depthwise"
     submissions = {
         ("ann", "04_conv_pool_stack"): correct("04_conv_pool_stack"),
         ("ann", "05_vgg16"): correct("05_vgg16"),
+        ("ann", groups): correct(groups),
         ("ben", "04_conv_pool_stack"): answered(no_padding, "04_conv_pool_stack"),
         ("ben", "05_vgg16"): answered(wrong_table, "05_vgg16"),
+        ("ben", groups): answered({**WRONG_SUBMISSIONS[groups]["dealt_in_turn"],
+                                   **WRONG_SUBMISSIONS[groups]["keras_reshaped"]}, groups),
+        ("cy", groups): answered({**WRONG_SUBMISSIONS[groups]["groups_ignored"],
+                                  **WRONG_SUBMISSIONS[groups]["no_pointwise"]}, groups),
     }
     for (student, assignment), notebook in submissions.items():
         path = nbgrader_path(tmp_path / "submissions", student, assignment)
@@ -328,7 +335,17 @@ def test_the_stack_and_vgg16_notebooks_grade_in_the_sandbox(tmp_path):
         ("ann", "05_vgg16"): ("ok", "9", "9"),
         ("ben", "04_conv_pool_stack"): ("ok", "10", "15"),   # conv2d_tests (5 points) lost
         ("ben", "05_vgg16"): ("ok", "4", "9"),               # vgg16_table_tests (5 points) lost
+        # 07: 14 autograded points, and a written answer (3 points) that waits for a person.
+        ("ann", groups): ("needs_manual_grade", "14", "17"),
+        ("ben", groups): ("needs_manual_grade", "6", "17"),   # conv2d_grouped (5) and to_conv_lib_layout (3) lost
+        ("cy", groups): ("needs_manual_grade", "7", "17"),    # conv2d_grouped (5) and separable_params (2) lost
+        ("cy", "04_conv_pool_stack"): ("missing", "0", "15"),  # cy sent 07 only
+        ("cy", "05_vgg16"): ("missing", "0", "9"),
     }
     failed = {(row["student_id"], row["grade_id"]): row["message"].split()[0]
               for row in read_csv(tmp_path / "out" / "tests.csv") if row["message"]}
-    assert failed == {("ben", "conv2d_tests"): "[output-size]", ("ben", "vgg16_table_tests"): "[fc-input-size]"}
+    assert failed == {
+        ("ben", "conv2d_tests"): "[output-size]", ("ben", "vgg16_table_tests"): "[fc-input-size]",
+        ("ben", "conv2d_grouped_tests"): "[wrong-group]", ("ben", "to_conv_lib_layout_tests"): "[kernel-reshaped]",
+        ("cy", "conv2d_grouped_tests"): "[groups-ignored]", ("cy", "separable_params_tests"): "[separable-no-pointwise]",
+    }

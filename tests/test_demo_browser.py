@@ -6,7 +6,10 @@ driven by Playwright and cut off from every host but 127.0.0.1, opens the
 page, waits for the widgets, then moves sliders with the keyboard as a
 lecturer would and checks that the page follows: the shapes line after the
 kernel size and the number of filters change, the picture after the window
-moves. A screenshot of each step goes to the test's tmp_path.
+moves. Then, with 4 channels and 4 filters, it chooses 2 groups and then
+depthwise (4 groups) in the groups dropdown: the shapes line shows the grouped
+weights and the sum written out keeps only the highlighted filter's group's
+channels. A screenshot of each step goes to the test's tmp_path.
 
 Without chromium or Playwright the test is skipped, except in CI (the
 environment variable CI is set), where it must run: there it fails instead.
@@ -149,15 +152,46 @@ def move_slider(page, name, must_change):
     at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
     handle.focus()
     handle.press("ArrowLeft" if at_max else "ArrowRight")
+    after = wait_for_change(page, before, must_change, f"after {name} moved")
+    return value, readout(page, name), value - 1 if at_max else value + 1, before, after
+
+
+def wait_for_change(page, before, must_change, what):
+    """Wait until every part in must_change differs from before and the page is still again; return the view."""
     script = f"(before) => {{ const now = ({VIEW_SCRIPT})(); return {list(must_change)!r}.every((part) => now[part] !== before[part]); }}"
     try:
         page.wait_for_function(script, arg=before, timeout=CHANGE_TIMEOUT_S * 1000)
     except Exception:  # Playwright's TimeoutError
         now = view(page)
         unchanged = [part for part in must_change if now[part] == before[part]]
-        pytest.fail(f"after {name} moved, {', '.join(unchanged)} did not change within {CHANGE_TIMEOUT_S} s")
-    after = settle(page)
-    return value, readout(page, name), value - 1 if at_max else value + 1, before, after
+        pytest.fail(f"{what}, {', '.join(unchanged)} did not change within {CHANGE_TIMEOUT_S} s")
+    return settle(page)
+
+
+def slide_to(page, name, value):
+    """Move a slider with the keyboard, one step at a time, until its readout shows value."""
+    for _step in range(10):
+        now = readout(page, name)
+        if now == value:
+            return
+        before = settle(page)
+        handle = page.locator(f".conv-{name} .noUi-handle")
+        handle.focus()
+        handle.press("ArrowRight" if now < value else "ArrowLeft")
+        wait_for_change(page, before, ["shapes"], f"after {name} moved to {readout(page, name)}")
+    pytest.fail(f"{name} did not reach {value}: it shows {readout(page, name)}")
+
+
+def choose(page, name, option):
+    """Choose an option of a dropdown as a lecturer would; wait until the shapes line and the sum change."""
+    before = settle(page)
+    page.locator(f".conv-{name} select").select_option(label=str(option))
+    return before, wait_for_change(page, before, ["shapes", "arithmetic", "picture"], f"after {name} became {option}")
+
+
+def summed_channels(arithmetic):
+    """How many input channels the sum written out adds (one "(channel c)" term each)."""
+    return arithmetic.count("(channel ")
 
 
 def test_demo_page_answers_the_keyboard_in_chromium(chromium, demo, tmp_path):
@@ -207,6 +241,25 @@ def test_demo_page_answers_the_keyboard_in_chromium(chromium, demo, tmp_path):
                 assert page.locator(".conv-message").is_hidden(), page.locator(".conv-message").inner_text()
                 shots.append(tmp_path / f"{number}-{name}.png")
                 page.screenshot(path=shots[-1])
+
+            # groups (notebook 07): 4 channels and 4 filters allow 1, 2 or 4 groups.
+            slide_to(page, "channels", 4)
+            slide_to(page, "filters", 4)
+            options = page.locator(".conv-groups option").all_inner_texts()
+            assert options == ["1", "2", "4"], f"4 channels and 4 filters allow groups 1, 2, 4; offered {options}"
+            before, after = choose(page, "groups", 2)
+            assert summed_channels(before["arithmetic"]) == 4, before["arithmetic"]
+            assert "(C_out, C_in/groups, kH, kW) = (4, 2," in after["shapes"] and "groups = 2" in after["shapes"]
+            assert summed_channels(after["arithmetic"]) == 2, f"2 groups: half the channels in the sum: {after}"
+            shots.append(tmp_path / "4-groups-2.png")
+            page.screenshot(path=shots[-1])
+            _, after = choose(page, "groups", 4)
+            assert "(C_out, C_in/groups, kH, kW) = (4, 1," in after["shapes"], after["shapes"]
+            assert "depthwise: one map per input channel, no sum across channels" in after["shapes"]
+            assert summed_channels(after["arithmetic"]) == 1, after["arithmetic"]
+            assert page.locator(".conv-message").is_hidden(), page.locator(".conv-message").inner_text()
+            shots.append(tmp_path / "5-depthwise.png")
+            page.screenshot(path=shots[-1])
         finally:
             browser.close()
 

@@ -26,16 +26,16 @@ grader's own judge; only the sandbox around it is left out.
 
 import ast
 import inspect
-import types
 
 import nbformat
 import pytest
 
 import conv_lib
-from autograder import integrity, integrity_harness
+from autograder import integrity
 from autograder.feedback import is_autograder_test_cell
 from conv_lib import diagnose
 from conv_lib.diagnose import EXERCISES, Misconception
+from integrity_tools import SEED_TEXTS, independent_problem
 from notebook_tools import (
     NOTEBOOKS,
     SOLUTIONS,
@@ -47,7 +47,6 @@ from notebook_tools import (
     solution_notebook,
 )
 
-SEED_TEXTS = ("ann/secret-1", "ben/secret-2")
 BY_NAME = {exercise.name: exercise for exercise in EXERCISES}
 
 
@@ -75,17 +74,6 @@ def notebook_codes(exercise, function, hidden):
     except Misconception as error:
         return error.codes
     return None
-
-
-def independent_problem(exercise, function, seed_text, tmp_path):
-    """The independent check's message for the function ("" when it passes), its cases called in-process."""
-    cases = [case for case in integrity.cases_for(exercise.assignment, seed_text) if case.function == exercise.name]
-    encoded, arrays = integrity.encode_cases(cases, {})
-    workdir = tmp_path / f"independent-{seed_text.replace('/', '-')}"
-    (workdir / integrity.OUT).mkdir(parents=True)
-    shell = types.SimpleNamespace(user_ns={exercise.name: function})
-    integrity_harness.run_cases(shell, encoded, arrays, workdir / integrity.OUT, seconds=60)
-    return integrity.judge(workdir, cases)[exercise.test_cell].message
 
 
 def recording(function, calls):
@@ -169,6 +157,7 @@ def held_wrong_implementations():
     """(label, exercise name, function or ("source", assignment, source)) for every wrong implementation
     that the test suite holds."""
     import test_diagnose
+    import test_diagnose_groups_depthwise
     import test_diagnose_learning
     import test_diagnose_stack
     import test_diagnose_vgg16
@@ -177,7 +166,8 @@ def held_wrong_implementations():
     from test_nbgrader_end_to_end import WRONG_SUBMISSIONS
 
     held = [(f"{module.__name__}:{wrong.__name__}", name, wrong)
-            for module in (test_diagnose, test_diagnose_stack, test_diagnose_vgg16, test_diagnose_learning)
+            for module in (test_diagnose, test_diagnose_stack, test_diagnose_vgg16, test_diagnose_learning,
+                           test_diagnose_groups_depthwise)
             for name, wrong, _, _ in module.WRONG]
     held += [(f"test_integrity_stack_vgg16:{label}", name, ("source", assignment, source))
              for label, (assignment, name, source, _) in test_integrity_stack_vgg16.WRONG_ANSWERS.items()]

@@ -21,10 +21,23 @@ import scipy.signal
 import conv_lib
 from conv_lib import diagnose
 from conv_lib.diagnose import EXERCISES, verdict
+from learner_answers import ANSWERS
 from misconception_tools import failure
-from notebook_tools import solution_namespace
+from notebook_tools import SOLUTIONS, solution_namespace
 
-RIGHT = {exercise.name: (exercise, solution_namespace(exercise.assignment)[exercise.name]) for exercise in EXERCISES}
+
+def right_answer(exercise):
+    """The solution notebook's function; while an assignment's solution notebook is still being
+    written, the first correct answer of the corpus (its sources need only np and conv_lib)."""
+    if (SOLUTIONS / exercise.assignment / f"{exercise.assignment}.ipynb").exists():
+        return solution_namespace(exercise.assignment)[exercise.name]
+    row = next(row for row in ANSWERS if row.exercise == exercise.name and row.expected is None)
+    namespace = {"np": np, "conv_lib": conv_lib}
+    exec(compile(row.source, f"<{row.label}>", "exec"), namespace)
+    return namespace[exercise.name]
+
+
+RIGHT = {exercise.name: (exercise, right_answer(exercise)) for exercise in EXERCISES}
 
 
 def recorded_verdicts(check, function, **options):
@@ -87,7 +100,8 @@ def test_every_two_ideas_of_a_check_are_told_apart_by_some_case(name, hidden):
 def test_the_checks_that_weigh_ideas_are_the_ones_of_the_arrays_and_the_counts():
     weighing = {name for name, (exercise, right) in RIGHT.items() if recorded_verdicts(exercise.check, right)}
     assert {"conv_output_size", "corr2d", "conv2d_multi_in", "conv2d_multi_out", "conv_layer_params", "conv2d",
-            "max_pool2d", "conv2d_backward"} <= weighing
+            "max_pool2d", "conv2d_backward", "conv2d_grouped", "separable_params", "separable_macs",
+            "to_conv_lib_layout", "to_channels_first"} <= weighing
 
 
 def conv_output_size_padding_once(n, k, padding=0, stride=1):

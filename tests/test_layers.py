@@ -279,3 +279,46 @@ def test_the_default_recipe_reaches_97_percent_on_the_test_set():
     assert history.test_accuracy[-1] >= 0.97
     assert history.seconds_to_reach(0.97) is not None
     assert len(history.test_accuracy) == RECIPE.epochs
+
+
+# --------------------------------------------------------------------------
+# Grouped convolutions in the layer API
+# --------------------------------------------------------------------------
+
+
+def test_a_grouped_conv2d_layer_passes_gradcheck_for_input_weights_and_biases():
+    rng = np.random.default_rng(3)
+    x, dout = rng.standard_normal((2, 6, 7, 7)), rng.standard_normal((2, 9, 4, 4))
+    layer = Conv2d(rng.standard_normal((9, 2, 3, 3)), rng.standard_normal(9), stride=2, padding=1, groups=3)
+
+    def loss_and_gradient_for(value, gradient_of):
+        def loss_and_gradient(new_value):
+            saved = value.copy()
+            value[...] = new_value
+            out = layer.forward(x)
+            dx = layer.backward(dout)
+            value[...] = saved
+            return float((out * dout).sum()), gradient_of(dx).copy()
+        return loss_and_gradient
+
+    # The loss is linear in each array, so central differences are exact but for float64 round-off,
+    # a larger share of the few gradients near 0 (gradcheck's docstring): 1e-6 is right; a bug gives > 1e-3.
+    assert gradcheck(loss_and_gradient_for(x, lambda dx: dx), x) < 1e-6
+    assert gradcheck(loss_and_gradient_for(layer.w, lambda dx: layer.dw), layer.w) < 1e-6
+    assert gradcheck(loss_and_gradient_for(layer.b, lambda dx: layer.db), layer.b) < 1e-6
+    assert repr(layer) == "Conv2d(6 -> 9 filters of 3x3, stride=2, padding=1, groups=3)"
+
+
+def test_from_specs_builds_a_depthwise_separable_block_that_computes_what_models_forward_computes(rng):
+    specs = models.depthwise_separable_block(4, 8, stride=2)
+    model = Sequential.from_specs(specs, (4, 8, 8), np.random.default_rng(1), dtype=np.float64)
+    assert [getattr(layer, "groups", None) for layer in model.layers] == [4, None, 1, None]
+    x = rng.standard_normal((3, 4, 8, 8))
+    expected = models.forward(specs, models.init_params(specs, (4, 8, 8), np.random.default_rng(1), np.float64), x)
+    np.testing.assert_allclose(model.forward(x), expected)
+    assert model.backward(np.ones_like(expected)).shape == x.shape
+
+
+def test_a_grouped_layer_refuses_filters_that_do_not_split_into_its_groups():
+    with pytest.raises(ValueError, match="with groups=2 the 3 filters must split into 2 equal groups"):
+        Conv2d(np.zeros((3, 1, 3, 3)), np.zeros(3), groups=2)

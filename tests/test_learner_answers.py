@@ -19,7 +19,7 @@ from conv_lib.diagnose import EXERCISES
 from conv_lib.diagnose.raised_where import where_raised
 from learner_answers import ANSWERS, STYLES, learner_function
 from misconception_tools import codes_of, failure
-from test_exercises import SEED_TEXTS, independent_problem
+from integrity_tools import SEED_TEXTS, independent_problem
 
 BY_NAME = {exercise.name: exercise for exercise in EXERCISES}
 CORRECT = [row for row in ANSWERS if row.expected is None]
@@ -37,6 +37,14 @@ NOT_EARNED = {
     ("vgg16_table", "relu-changes-shape"): "only conv, pool and fully connected rows are compared",
     ("vgg_block", "reference-call"): "conv_lib's conv2d, relu and max_pool2d are the block's parts: allowed",
     ("receptive_field", "reference-call"): "no library computes a receptive field",
+    ("conv2d_grouped", "no-channel-sum"): "one map per channel is a depthwise layer's right answer, or, filter by "
+                                          "filter, C_out * C_in/groups maps",
+    ("separable_params", "output-size"): "a count has no size: a count no mistake explains is [wrong-values]",
+    ("separable_macs", "output-size"): "a count has no size: a count no mistake explains is [wrong-values]",
+    ("to_conv_lib_layout", "output-size"): "a layout has no output size: a wrong shape no idea explains is [wrong-values]",
+    ("to_channels_first", "output-size"): "a layout has no output size: a wrong shape no idea explains is [wrong-values]",
+    ("to_conv_lib_layout", "reference-call"): "moving axes calls no convolution: nothing is refused",
+    ("to_channels_first", "reference-call"): "moving axes calls no convolution: nothing is refused",
 }
 
 
@@ -85,7 +93,8 @@ def test_every_exercise_has_correct_and_wrong_answers_in_the_known_styles():
     assert {row.exercise for row in ANSWERS if row.expected} == set(BY_NAME)
     labels = [row_id(row) for row in ANSWERS]
     assert len(labels) == len(set(labels)), "each answer has its own label"
-    for name in ("corr2d", "conv2d_multi_in", "conv2d_multi_out", "conv2d", "max_pool2d", "conv2d_backward"):
+    for name in ("corr2d", "conv2d_multi_in", "conv2d_multi_out", "conv2d", "max_pool2d", "conv2d_backward",
+                 "conv2d_grouped", "to_conv_lib_layout"):
         assert any(row.exercise == name and row.style == "unusual" for row in CORRECT), name
 
 

@@ -110,3 +110,11 @@ def test_a_spec_with_the_wrong_number_of_entries_is_refused_with_its_form(bad, f
     with pytest.raises(ValueError) as error:
         summary([bad], (3, 8, 8))
     assert form in str(error.value) and repr(bad) in str(error.value)
+
+
+def test_a_conv_spec_with_a_sixth_entry_is_grouped_and_the_message_names_both_forms():
+    assert summary([("conv", 8, 3, 1, 1, 4)], (4, 8, 8)).params == 8 * (1 * 9 + 1)
+    with pytest.raises(ValueError) as error:
+        summary([("conv", 8, 3, 1, 1, 4, 2)], (4, 8, 8))
+    assert "('conv', c_out, k, stride, padding) (5 entries)" in str(error.value)
+    assert "('conv', c_out, k, stride, padding, groups) (6 entries)" in str(error.value)

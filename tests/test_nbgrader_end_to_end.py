@@ -62,6 +62,41 @@ CORR2D_WINDOWS = '''    kH, kW = k.shape
     return out
 '''
 
+# Notebook 07's wrong answers, as learners write them.
+GROUPS_IGNORED = '''def conv2d_grouped(x, w, b, groups, stride=1, padding=0):
+    # Every filter reads the first C_in/groups channels, whatever its group.
+    C_in, C_out = x.shape[1], w.shape[0]
+    if C_in % groups != 0 or C_out % groups != 0 or w.shape[1] * groups != C_in:
+        raise ValueError(f"groups={groups} does not fit C_in={C_in}, C_out={C_out}, w depth {w.shape[1]}")
+    x = pad2d(x, padding)
+    depth = w.shape[1]
+    return np.stack([np.stack([conv2d_multi_in(image[:depth], w[f], b[f], stride=stride) for f in range(C_out)])
+                     for image in x])
+'''
+DEALT_IN_TURN = '''def conv2d_grouped(x, w, b, groups, stride=1, padding=0):
+    # Deals the filters out to the groups in turn: filter f goes to group f % groups.
+    C_in, C_out = x.shape[1], w.shape[0]
+    if C_in % groups != 0 or C_out % groups != 0 or w.shape[1] * groups != C_in:
+        raise ValueError(f"groups={groups} does not fit C_in={C_in}, C_out={C_out}, w depth {w.shape[1]}")
+    x = pad2d(x, padding)
+    depth = w.shape[1]
+    return np.stack([np.stack([conv2d_multi_in(image[(f % groups) * depth : (f % groups + 1) * depth], w[f], b[f],
+                                               stride=stride) for f in range(C_out)]) for image in x])
+'''
+NO_POINTWISE = '''def separable_params(c_in, c_out, k):
+    # Counts the depthwise step only.
+    return c_in * (k * k + 1)
+'''
+KERAS_RESHAPED = '''def to_conv_lib_layout(kernel, source):
+    # Reshapes the Keras kernel to the new shape instead of moving its axes.
+    if source == "keras":
+        kH, kW, C_in, C_out = kernel.shape
+        return kernel.reshape(C_out, C_in, kH, kW)
+    if source == "pytorch":
+        return kernel
+    raise ValueError(f"source must be 'keras' or 'pytorch', got {source!r}")
+'''
+
 # Wrong answers: {assignment: {student_id: {grade_id of a solution cell: its wrong source}}}.
 # Each student answers every other cell correctly, so they must lose exactly the
 # points of the test cells `<grade_id>_tests` of the cells listed here.
@@ -250,6 +285,12 @@ def conv2d_multi_in(x, w, b=0.0):
 ''',
         },
     },
+    "07_groups_depthwise": {
+        "groups_ignored": {"conv2d_grouped": GROUPS_IGNORED},
+        "dealt_in_turn": {"conv2d_grouped": DEALT_IN_TURN},
+        "no_pointwise": {"separable_params": NO_POINTWISE},
+        "keras_reshaped": {"to_conv_lib_layout": KERAS_RESHAPED},
+    },
 }
 
 # The misconception codes each wrong student's feedback must show.
@@ -281,6 +322,12 @@ EXPECTED_CODES = {
         "db_of_one_image": ["[db-not-summed]"],
         "one_gradient_for_all_channels": ["[dw-channel-mixup]"],
         "fan_in_from_filters": ["[fan-in-wrong]"],
+    },
+    "07_groups_depthwise": {
+        "groups_ignored": ["[groups-ignored]"],
+        "dealt_in_turn": ["[wrong-group]"],
+        "no_pointwise": ["[separable-no-pointwise]"],
+        "keras_reshaped": ["[kernel-reshaped]"],
     },
 }
 

@@ -10,9 +10,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import scipy.signal  # noqa: E402
 from PIL import Image  # noqa: E402
+from traitlets import TraitError  # noqa: E402
 
 from conv_lib import conv2d_reference, output_size  # noqa: E402
-from conv_lib.widgets import conv_explorer, explorer_input, preset_filters  # noqa: E402
+from conv_lib.widgets import DIMMED, conv_explorer, explorer_input, preset_filters  # noqa: E402
 
 
 def pixels(png):
@@ -20,13 +21,22 @@ def pixels(png):
 
 
 def expected_outputs(explorer):
-    """The same settings through the library's loop reference (not the explorer's code path)."""
+    """The same settings through the library's loop reference (not the explorer's code path).
+
+    Grouped by hand: group g's filters, an ordinary convolution of group g's channels.
+    """
     settings = explorer.settings()
     x, _ = explorer_input(settings["kind"], settings["channels"])
-    w, b = preset_filters(settings["preset"], settings["filters"], settings["channels"], settings["kernel_size"])
-    return conv2d_reference(
-        x[None], w, b, stride=settings["stride"], padding=settings["padding"], dilation=settings["dilation"]
-    )[0]
+    groups = settings["groups"]
+    w, b = preset_filters(settings["preset"], settings["filters"], settings["channels"], settings["kernel_size"], groups)
+    C_group, F_group = settings["channels"] // groups, settings["filters"] // groups
+    maps = [
+        conv2d_reference(x[None, g * C_group : (g + 1) * C_group], w[g * F_group : (g + 1) * F_group],
+                         b[g * F_group : (g + 1) * F_group], stride=settings["stride"], padding=settings["padding"],
+                         dilation=settings["dilation"])[0]
+        for g in range(groups)
+    ]
+    return np.concatenate(maps)
 
 
 NEW_VALUES = {
@@ -140,3 +150,137 @@ def test_every_control_carries_a_css_class_a_browser_can_find():
     for part, css in [(explorer.picture, "conv-picture"), (explorer.shapes, "conv-shapes"),
                       (explorer.arithmetic, "conv-arithmetic"), (explorer.message, "conv-message")]:
         assert css in part._dom_classes
+
+
+# --------------------------------------------------------------------------
+# groups (notebook 07): grouped and depthwise convolution
+# --------------------------------------------------------------------------
+
+
+def test_the_groups_choices_are_the_divisors_of_both_channels_and_filters():
+    explorer = conv_explorer(kind="small grid", channels=4, filters=4)
+    groups = explorer.controls["groups"]
+    assert groups.options == (1, 2, 4)
+    for channels, filters, allowed in [(4, 6, (1, 2)), (4, 8, (1, 2, 4)), (3, 8, (1,)), (2, 8, (1, 2)), (3, 6, (1, 3))]:
+        explorer.controls["channels"].value, explorer.controls["filters"].value = channels, filters
+        assert groups.options == allowed, (channels, filters)
+
+
+def test_a_groups_choice_that_no_longer_divides_falls_back_to_the_largest_that_does():
+    explorer = conv_explorer(kind="small grid", channels=4, filters=4, groups=4)
+    explorer.controls["filters"].value = 6  # gcd(4, 6) = 2
+    assert explorer.controls["groups"].value == explorer.state.groups == 2
+    explorer.controls["filters"].value = 8  # 2 still divides both: kept, not reset to 1
+    assert explorer.controls["groups"].value == 2
+    explorer.controls["channels"].value = 3  # gcd(3, 8) = 1
+    assert explorer.controls["groups"].value == explorer.state.groups == 1
+    np.testing.assert_allclose(explorer.state.outputs, expected_outputs(explorer), atol=1e-12)
+
+
+def test_groups_that_do_not_divide_channels_and_filters_cannot_be_chosen():
+    explorer = conv_explorer(kind="small grid", channels=4, filters=4)
+    with pytest.raises(TraitError):
+        explorer.controls["groups"].value = 3
+    assert explorer.state.groups == 1
+    with pytest.raises(ValueError, match=r"groups=2 must divide both the input channels \(3\) and the filters \(4\)"):
+        conv_explorer(channels=3, filters=4, groups=2)
+    with pytest.raises(ValueError, match="groups can be 1, 2, 4"):
+        preset_filters("random", 8, 4, 3, groups=3)
+
+
+# (channels, filters, groups, highlighted filter): the channels it reads
+GROUPED_CASES = {
+    "one group": (4, 4, 1, 3, [0, 1, 2, 3]),
+    "two groups": (4, 4, 2, 3, [2, 3]),
+    "two groups, first": (4, 6, 2, 2, [0, 1]),
+    "depthwise": (4, 4, 4, 2, [2]),
+    "depthwise, multiplier 2": (2, 4, 2, 1, [0]),
+}
+
+
+@pytest.mark.parametrize("case", list(GROUPED_CASES))
+def test_the_highlighted_filter_sums_only_its_groups_channels_plus_its_bias(case):
+    C, F, groups, h, read = GROUPED_CASES[case]
+    explorer = conv_explorer(kind="small grid", channels=C, filters=F, groups=groups, highlight=h, kernel_size=3,
+                             padding=1, preset="random", row=2, column=3)
+    state = explorer.state
+    assert list(state.read) == read
+    x, (w, b) = state.x, preset_filters("random", F, C, 3, groups)
+    # Each read channel's response at this window, by scipy: w[h, j] meets input channel read[j].
+    per_channel = [scipy.signal.correlate2d(np.pad(x[c], 1), w[h, j], mode="valid")[2, 3] for j, c in enumerate(read)]
+    np.testing.assert_allclose(state.channel_sums, per_channel)
+    value = sum(per_channel) + b[h]
+    assert state.outputs[h, 2, 3] == pytest.approx(value)
+    np.testing.assert_allclose(state.outputs, expected_outputs(explorer), atol=1e-12)
+    line = explorer.arithmetic.value
+    assert line.count("(channel ") == len(read) and f"(bias b[{h}])" in line
+    assert all(f"(channel {c})" in line for c in read)  # the real input channel numbers
+    assert line.endswith(f"<b>{value:g}</b>")
+
+
+def test_the_picture_dims_the_channels_the_highlighted_filter_does_not_read():
+    explorer = conv_explorer(kind="small grid", channels=4, filters=4, groups=2, highlight=3)
+    picture = explorer.drawing
+    for c in (0, 1):  # group 0's channels: filter 3 (group 1) never reads them
+        assert picture.inputs[c].image.get_alpha() == DIMMED
+        assert not picture.windows[c].get_visible()
+        assert picture.unread[c].get_visible()
+        assert " ".join(picture.unread[c].get_text().split()) == "not read by filter 3 (group 1 reads channels 2-3)"
+        assert not picture.kernels[c].image.get_visible() and not picture.products[c].image.get_visible()
+    for j, c in enumerate((2, 3)):
+        assert picture.inputs[c].image.get_alpha() == 1.0
+        assert picture.windows[c].get_visible() and not picture.unread[c].get_visible()
+        np.testing.assert_array_equal(picture.kernels[c].image.get_array(), explorer.state.w[3, j])
+        assert picture.kernels[c].ax.get_title() == f"w[3, {j}] meets x[{c}]"
+    explorer.controls["highlight"].value = 0  # group 0: the dimmed channels swap
+    assert [picture.inputs[c].image.get_alpha() for c in range(4)] == [1.0, 1.0, DIMMED, DIMMED]
+
+
+def test_after_groups_go_back_to_one_every_channel_is_drawn_again():
+    explorer = conv_explorer(kind="small grid", channels=4, filters=4, groups=4, highlight=1)
+    explorer.controls["groups"].value = 1
+    picture = explorer.drawing
+    assert all(picture.inputs[c].image.get_alpha() == 1.0 and picture.windows[c].get_visible() for c in range(4))
+    assert not any(text.get_visible() for text in picture.unread)
+    fresh = conv_explorer(kind="small grid", channels=4, filters=4, highlight=1)
+    np.testing.assert_array_equal(pixels(explorer.picture.value), pixels(fresh.picture.value))
+
+
+def test_with_groups_the_fast_redraw_after_a_move_matches_a_full_one():
+    explorer = conv_explorer(kind="small grid", channels=4, filters=4, groups=2, highlight=3)
+    for column in (1, 4):
+        explorer.controls["column"].value = column
+    explorer.controls["row"].value = 3
+    fresh = conv_explorer(kind="small grid", channels=4, filters=4, groups=2, highlight=3, row=3, column=4)
+    np.testing.assert_array_equal(pixels(explorer.picture.value), pixels(fresh.picture.value))
+
+
+@pytest.mark.parametrize("preset", ["random", "edge", "colour-opponent edge", "blur", "identity"])
+def test_each_filter_has_one_channel_per_channel_of_its_group(preset):
+    for C, F, groups in [(4, 8, 2), (4, 4, 4), (3, 6, 3), (4, 2, 1)]:
+        w, b = preset_filters(preset, F, C, 3, groups)
+        assert w.shape == (F, C // groups, 3, 3) and b.shape == (F,)
+
+
+def test_the_identity_preset_copies_a_channel_of_the_filters_own_group():
+    w, _ = preset_filters("identity", 4, 4, 3, groups=2)
+    x = np.random.default_rng(0).standard_normal((4, 5, 5))
+    for f in range(4):
+        group = f // 2
+        channel = 2 * group + f % 2
+        assert np.count_nonzero(w[f]) == 1  # one tap, in the channel it copies
+        np.testing.assert_allclose(scipy.signal.correlate2d(np.pad(x[channel], 1), w[f, f % 2], mode="valid"), x[channel])
+
+
+def test_the_shapes_line_shows_the_grouped_weights_and_parameters():
+    explorer = conv_explorer(kind="small grid", channels=4, filters=4, groups=2, kernel_size=3)
+    text = explorer.shapes.value
+    assert "(C_out, C_in/groups, kH, kW) = (4, 2, 3, 3)" in text and "groups = 2" in text
+    assert "parameters = 4 × (4/2·3·3 + 1) = 76" in text
+    assert "filters 0-1 read channels 0-1, filters 2-3 read channels 2-3" in text
+    explorer.controls["groups"].value = 4
+    text = explorer.shapes.value
+    assert "(C_out, C_in/groups, kH, kW) = (4, 1, 3, 3)" in text and "= 40" in text
+    assert "depthwise: one map per input channel, no sum across channels" in text
+    explorer.controls["filters"].value = 8
+    assert "depthwise with channel multiplier 2" in explorer.shapes.value

@@ -31,6 +31,9 @@ The package, the course's order:
     conv_pool_stack_shapes  notebook 04: stack_shapes, receptive_field
     vgg16                   notebook 05: vgg16_table, vgg_block
     learning_filters        notebook 06: conv2d_backward, he_init
+    groups_depthwise        notebook 07: conv2d_grouped
+    groups_depthwise_layouts notebook 07: separable_params, separable_macs, to_conv_lib_layout,
+                            to_channels_first
     raised_where, catalogue every code's sentence, notebooks (read from the checks'
                             source) and example: print_catalogue(), python -m conv_lib.diagnose
 
@@ -53,7 +56,10 @@ Codes (see ``CODES`` for the sentence each one stands for):
     rng-ignored, fan-in-wrong, variance-not-std, xavier-not-he,
     uniform-not-normal, bias-per-product, filter-reads-one-channel,
     kernel-shared, reshape-not-transpose, axis-dropped, start-not-strided,
-    index-steps-by-stride, one-sided-padding
+    index-steps-by-stride, one-sided-padding, groups-ignored, wrong-group,
+    depthwise-summed, group-size-from-c-out, groups-check, separable-no-pointwise,
+    separable-no-depthwise, separable-no-bias, separable-counted-standard,
+    depthwise-as-full, kernel-reshaped, wrong-axis-order, source-mixed-up, source-check
 
 Trust: the expected answers are computed here in plain Python (lists and
 loops, module plain), never with numpy's or the library's convolution, so a
@@ -76,6 +82,17 @@ from .codes import CODES, Misconception
 from .conv_pool_stack import CONV2D, MAX_POOL2D, check_conv2d, check_max_pool2d
 from .conv_pool_stack_shapes import RECEPTIVE_FIELD, STACK_SHAPES, check_receptive_field, check_stack_shapes
 from .exercise import Exercise
+from .groups_depthwise import CONV2D_GROUPED, check_conv2d_grouped
+from .groups_depthwise_layouts import (
+    SEPARABLE_MACS,
+    SEPARABLE_PARAMS,
+    TO_CHANNELS_FIRST,
+    TO_CONV_LIB_LAYOUT,
+    check_separable_macs,
+    check_separable_params,
+    check_to_channels_first,
+    check_to_conv_lib_layout,
+)
 from .learning_filters import (
     CONV2D_BACKWARD,
     HE_FLAT_KURTOSIS,
@@ -100,6 +117,7 @@ EXERCISES = (
     CONV2D, MAX_POOL2D, STACK_SHAPES, RECEPTIVE_FIELD,
     VGG16_TABLE, VGG_BLOCK,
     CONV2D_BACKWARD, HE_INIT,
+    CONV2D_GROUPED, SEPARABLE_PARAMS, SEPARABLE_MACS, TO_CONV_LIB_LAYOUT, TO_CHANNELS_FIRST,
 )
 
 
@@ -114,6 +132,9 @@ __all__ = [
     "check_conv_output_size", "check_corr2d", "check_conv2d_multi_in", "check_conv2d_multi_out",
     "check_conv_layer_params", "check_conv2d", "check_max_pool2d", "check_stack_shapes", "check_receptive_field",
     "check_vgg16_table", "check_vgg_block", "check_conv2d_backward", "check_he_init",
+    "check_conv2d_grouped", "check_separable_params", "check_separable_macs", "check_to_conv_lib_layout",
+    "check_to_channels_first",
     "CONV_OUTPUT_SIZE", "CORR2D", "CONV2D_MULTI_IN", "CONV2D_MULTI_OUT", "CONV_LAYER_PARAMS", "CONV2D", "MAX_POOL2D",
     "STACK_SHAPES", "RECEPTIVE_FIELD", "VGG16_TABLE", "VGG_BLOCK", "CONV2D_BACKWARD", "HE_INIT",
+    "CONV2D_GROUPED", "SEPARABLE_PARAMS", "SEPARABLE_MACS", "TO_CONV_LIB_LAYOUT", "TO_CHANNELS_FIRST",
 ]

@@ -328,6 +328,76 @@ EXAMPLES = {
         "limit = np.sqrt(6 / fan_in)",
         "return rng.uniform(-limit, limit, size=(c_out, c_in, k, k))   # uniform, not normal",
     ),
+    "groups-ignored": (
+        "full = np.tile(w, (1, groups, 1, 1))   # w made as deep as the input, as if groups were 1",
+        "for f in range(C_out):",
+        "    out[n, f] = conv2d_multi_in(xp[n], full[f], b[f])   # every filter reads every channel",
+    ),
+    "wrong-group": (
+        "for f in range(C_out):",
+        "    g = f % groups   # dealt out in turn: group g holds filters g*C_out/groups ... in a block",
+        "    out[n, f] = conv2d_multi_in(xp[n, g * C_in // groups:(g + 1) * C_in // groups], w[f], b[f])",
+    ),
+    "depthwise-summed": (
+        "if groups == C_in:   # depthwise: every channel keeps its own map",
+        "    for f in range(C_out):",
+        "        out[n, f] = sum(corr2d(xp[n, c], w[f, 0]) for c in range(C_in)) + b[f]   # summed anyway",
+    ),
+    "group-size-from-c-out": (
+        "size = C_out // groups   # the filters' group size, used for the input too",
+        "for f in range(C_out):",
+        "    out[n, f] = conv2d_multi_in(xp[n, (f // size) * size:(f // size + 1) * size], w[f], b[f])",
+    ),
+    "groups-check": (
+        "if w.shape[1] != C_in // groups:   # 5 channels in 2 groups pass: 5 // 2 == 2",
+        "    raise ValueError('each filter needs C_in/groups channels')",
+        "per_out = C_out // groups   # C_out % groups is never checked either",
+    ),
+    "separable-no-pointwise": (
+        "def separable_params(c_in, c_out, k):",
+        "    depthwise = c_in * (k * k + 1)",
+        "    return depthwise   # the pointwise step's c_out * (c_in + 1) is missing",
+    ),
+    "separable-no-depthwise": (
+        "def separable_macs(c_in, c_out, k, h, w):",
+        "    pointwise = h * w * c_in * c_out",
+        "    return pointwise   # the depthwise step's h * w * c_in * k * k is missing",
+    ),
+    "separable-no-bias": (
+        "def separable_params(c_in, c_out, k):",
+        "    depthwise, pointwise = c_in * k * k, c_out * c_in   # no bias in either step",
+        "    return depthwise + pointwise",
+    ),
+    "separable-counted-standard": (
+        "def separable_params(c_in, c_out, k):",
+        "    # a standard layer's count: the separable layer has a depthwise and a pointwise step",
+        "    return c_out * (c_in * k * k + 1)",
+    ),
+    "depthwise-as-full": (
+        "def separable_params(c_in, c_out, k):",
+        "    depthwise = c_in * (c_in * k * k + 1)   # a depthwise filter reads one channel, not c_in",
+        "    return depthwise + c_out * (c_in + 1)",
+    ),
+    "kernel-reshaped": (
+        "if source == 'keras':",
+        "    kH, kW, C_in, C_out = kernel.shape",
+        "    return kernel.reshape(C_out, C_in, kH, kW)   # the numbers keep their order: use transpose",
+    ),
+    "wrong-axis-order": (
+        "if source == 'keras':",
+        "    return kernel.T   # (C_out, C_in, kW, kH): kH and kW swapped",
+        "return kernel",
+    ),
+    "source-mixed-up": (
+        "def to_conv_lib_layout(kernel, source):",
+        "    # PyTorch's weights are already (C_out, C_in/groups, kH, kW): only Keras's need moving",
+        "    return kernel.transpose(3, 2, 0, 1)",
+    ),
+    "source-check": (
+        "if source == 'keras':",
+        "    return kernel.transpose(3, 2, 0, 1)",
+        "return kernel   # 'caffe', 'Keras', a typo: all accepted as PyTorch's",
+    ),
 }
 
 

@@ -72,6 +72,27 @@ CODES = {
     "variance-not-std": "2 / fan_in is used as the standard deviation: it is the variance, take its square root",
     "xavier-not-he": "Xavier's (or LeCun's) scale instead of He's sqrt(2 / fan_in)",
     "uniform-not-normal": "the weights are drawn from a uniform distribution instead of a normal one",
+    # Notebook 07: conv2d_grouped, separable_params, separable_macs, to_conv_lib_layout, to_channels_first
+    "groups-ignored": "every filter reads the same input channels whatever its group, as if there were one group: "
+                      "a filter of group g reads only that group's C_in/groups channels",
+    "wrong-group": "a filter reads another group's input channels: filter f belongs to group f // (C_out/groups)",
+    "depthwise-summed": "a depthwise layer sums its input channels: there each filter reads one channel, and one map "
+                        "per input channel without a sum is right",
+    "group-size-from-c-out": "the input channels are split into groups of C_out/groups instead of C_in/groups",
+    "groups-check": "channels that do not split into equal groups (C_in or C_out not divisible by groups) are not refused",
+    "separable-no-pointwise": "the pointwise step (c_out filters that mix the c_in channels pixel by pixel) of the depthwise-separable layer is left out",
+    "separable-no-depthwise": "the depthwise step (c_in filters of k x k, one channel each) of the depthwise-separable layer is left out",
+    "separable-no-bias": "the biases of the depthwise-separable layer (one per depthwise and one per pointwise filter) are left out",
+    "separable-counted-standard": "a standard convolution's count (c_out filters of c_in x k x k) instead of the depthwise "
+                                  "step's plus the pointwise step's",
+    "depthwise-as-full": "the depthwise step is counted as a full convolution: each of its c_in filters reads one channel, not all c_in",
+    "kernel-reshaped": "a Keras kernel (kH, kW, C_in, C_out) is converted with reshape: the numbers keep their order and "
+                       "land in the wrong places; move axes with transpose",
+    "wrong-axis-order": "transpose moves the axes in the wrong order: two axes end up swapped (height and width, "
+                        "or filters and channels)",
+    "source-mixed-up": "weights are handled as if they came from the other framework: Keras's kernels are "
+                       "(kH, kW, C_in, C_out), PyTorch's weights already (C_out, C_in/groups, kH, kW)",
+    "source-check": "a source other than \"keras\" or \"pytorch\" is not refused",
 }
 
 

@@ -110,6 +110,28 @@ def _conv2d_cases(seed, hidden):
     return cases
 
 
+def settings_ignored(name, padding, stride, answer_with):
+    """[output-size]: the answers of a batch convolution that ignores its padding, its stride or both.
+
+    answer_with(padding, stride): the right answer computed with other settings.
+    Yields (codes, answer, explanation) for each setting left out.
+    """
+    fixes = {
+        "padding": "pad every channel of every image with `padding` zeros on each side first",
+        "stride": "move the window `stride` pixels at a time",
+    }
+    for other_padding, other_stride in [(0, stride), (padding, 1), (0, 1)]:
+        if (other_padding, other_stride) == (padding, stride):
+            continue
+        ignored = [setting for setting, used, wanted in [("padding", other_padding, padding), ("stride", other_stride, stride)]
+                   if used != wanted]
+        yield (
+            ["output-size"],
+            answer_with(other_padding, other_stride),
+            f"{name} ignores the {' and the '.join(ignored)}: " + ", and ".join(fixes[setting] for setting in ignored),
+        )
+
+
 def _expected_conv2d(x, w, b, padding, stride, correlate=None):
     """y[n][f] = sum over c of corr(x[n][c] padded, w[f][c]) with the stride, plus b[f].
 
@@ -138,20 +160,7 @@ def _conv2d_candidates(x, w, b, padding, stride, expected):
     for options in zip(*per_image):
         codes, _, explanation = options[0]
         yield codes, [answer for _, answer, _ in options], explanation
-    fixes = {
-        "padding": "pad every channel of every image with `padding` zeros on each side first",
-        "stride": "move the window `stride` pixels at a time",
-    }
-    for other_padding, other_stride in [(0, stride), (padding, 1), (0, 1)]:
-        if (other_padding, other_stride) == (padding, stride):
-            continue
-        ignored = [name for name, used, wanted in [("padding", other_padding, padding), ("stride", other_stride, stride)]
-                   if used != wanted]
-        yield (
-            ["output-size"],
-            _expected_conv2d(x, w, b, other_padding, other_stride),
-            f"conv2d ignores the {' and the '.join(ignored)}: " + ", and ".join(fixes[name] for name in ignored),
-        )
+    yield from settings_ignored("conv2d", padding, stride, lambda padding, stride: _expected_conv2d(x, w, b, padding, stride))
     yield (
         ["output-size"],
         _drop_last_position(expected),
@@ -345,7 +354,7 @@ def conv2d_independent_cases(rng):
         (1, 1, 5, 4, 5, 1, 1, 1, 2),
     ]]
     depth_mismatch = (grid(rng, 1, 3, 4, 4), grid(rng, 2, 2, 2, 2), np.zeros(2))  # the input deeper, as check_conv2d
-    cases.append(Case("conv2d", "conv2d", depth_mismatch, {}, EXPECTED_ERROR))
+    cases.append(Case("conv2d", "conv2d", depth_mismatch, {}, EXPECTED_ERROR, refusal="the filters' depth differs from the input's channels"))
     # The square layer: case 1's images and its first three filters, with stride 2 (no new
     # draws from rng, so the cases of the exercises after this one stay as they were).
     x, w, b = cases[1].args

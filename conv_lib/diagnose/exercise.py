@@ -79,6 +79,8 @@ class Case:
         (0 params and 0 macs), as check_vgg16_table ignores it.
     part_names: for an "arrays" result, the name of each part, in order (dx, dw, db).
     label: a name by which a SameAs or DiffersFrom of the same function refers to this case.
+    refusal: for an expected "ValueError", what is wrong with the call, in words without numbers
+        ("the filters' depth differs from the input's channels"), for the message when it is not refused.
     """
 
     grade_id: str
@@ -90,6 +92,7 @@ class Case:
     row_names: tuple = ()
     part_names: tuple = ()
     label: str = ""
+    refusal: str = ""
 
 
 @dataclass(frozen=True)

@@ -227,7 +227,7 @@ def conv2d_multi_out_independent_cases(rng):
         expected = conv_lib.conv2d_reference(x[None], w, b)[0]
         cases.append(Case("conv2d_multi_out", "conv2d_multi_out", (x, w, b), {}, expected))
     depth_mismatch = (grid(rng, 3, 4, 4), grid(rng, 2, 2, 2, 2), np.zeros(2))
-    cases.append(Case("conv2d_multi_out", "conv2d_multi_out", depth_mismatch, {}, EXPECTED_ERROR))
+    cases.append(Case("conv2d_multi_out", "conv2d_multi_out", depth_mismatch, {}, EXPECTED_ERROR, refusal="the filters' depth differs from the input's channels"))
     return cases
 
 

@@ -245,7 +245,7 @@ def conv2d_multi_in_independent_cases(rng):
         expected = conv_lib.conv2d_reference(x[None], w[None], np.array([bias]))[0, 0]
         cases.append(Case("conv2d_multi_in", "conv2d_multi_in", (x, w) if b is None else (x, w, b), {}, expected))
     depth_mismatch = (grid(rng, 3, 5, 5), grid(rng, 2, 2, 2), 0.0)  # the input deeper than the filter, as diagnose
-    cases.append(Case("conv2d_multi_in", "conv2d_multi_in", depth_mismatch, {}, EXPECTED_ERROR))
+    cases.append(Case("conv2d_multi_in", "conv2d_multi_in", depth_mismatch, {}, EXPECTED_ERROR, refusal="the filters' depth differs from the input's channels"))
     return cases
 
 

@@ -178,3 +178,26 @@ def channels_last_by_reshape(image):
     C, H, W = shape_of(image)
     scrambled = reshaped(image, H, W, C)
     return [[[scrambled[i][j][c] for j in range(W)] for i in range(H)] for c in range(C)]
+
+
+def transposed(nested, order):
+    """nested lists with their axes in the given order, as numpy's transpose(order) does:
+    axis i of the answer is axis order[i] of nested."""
+    shape = shape_of(nested)
+    new_shape = [shape[axis] for axis in order]
+
+    def value(index):
+        old = [0] * len(order)
+        for position, axis in enumerate(order):
+            old[axis] = index[position]
+        item = nested
+        for i in old:
+            item = item[i]
+        return item
+
+    def build(prefix):
+        if len(prefix) == len(new_shape):
+            return value(prefix)
+        return [build(prefix + [i]) for i in range(new_shape[len(prefix)])]
+
+    return build([])

@@ -57,7 +57,10 @@ def _watch_for_ready_made_calls(forbidden_library_functions):
     """Record ready-made convolutions called while the block runs (sys.setprofile).
 
     Yields a list that receives a readable name for each such call. Calls made
-    *inside* a library (one library function calling another) are not counted.
+    *inside* another library (scipy calling its own helpers) are not counted; a
+    forbidden conv_lib function counts wherever it is called from (a layer's
+    forward calling conv2d, as the independent check's tripwires see it), except
+    from another forbidden one (conv2d calling conv2d_fast: one call is enough).
     """
     seen = []
 
@@ -67,6 +70,8 @@ def _watch_for_ready_made_calls(forbidden_library_functions):
             inside_a_library = caller is not None and (
                 caller.co_filename.startswith(_OWN_FOLDER) or _is_ready_made(caller, set())
             )
+            if inside_a_library and frame.f_code.co_filename.startswith(_OWN_FOLDER):
+                inside_a_library = caller.co_filename.startswith(_OWN_FOLDER) and caller.co_name in forbidden_library_functions
             if not inside_a_library:
                 seen.append(f"{frame.f_globals.get('__name__', '?')}.{frame.f_code.co_name}")
         elif event == "c_call":  # PyTorch's convolutions are compiled functions

@@ -66,7 +66,7 @@ def position_words(index):
 #: names, function names (max_pool2d), b[0], max(x, 0) and the fixed parts of a VGG block
 #: (3x3, padding 1, stride 2).
 RULE_NUMBERS = re.compile(
-    r"\+ ?1\b|- ?1\b|2\*padding|\b(?:conv\d+_\d+|relu\d+(?:_\d+)?|pool\d+|fc\d+)\b|\w+2d\b|[Vv][Gg][Gg]16|\[0\]|max\(x, 0\)"
+    r"\+ ?1\b|- ?1\b|2\*padding|\b(?:conv\d+_\d+|relu\d+(?:_\d+)?|pool\d+|fc\d+)\b|\w+2d\w*\b|[Vv][Gg][Gg]16|\[0\]|max\(x, 0\)"
     r"|\b[23]x[23]\b|padding 1\b|stride 2\b"
 )
 

@@ -1,4 +1,4 @@
-"""The pictures of notebooks 01-06: what each step of a convolution, and of a network, looks like.
+"""The pictures of notebooks 01-07: what each step of a convolution, and of a network, looks like.
 
 Each function draws one idea and returns the matplotlib Figure, so a notebook
 shows it and a test can inspect it. Each notebook's pictures have a module of
@@ -40,6 +40,14 @@ vgg16.py: notebook 05
 learning_filters.py: notebook 06
     draw_activation_std     activations exploding, vanishing or kept steady through a
                             deep stack, one line per way of initialising the weights
+groups_depthwise.py: notebook 07
+    draw_groups             the weights (C_out, C_in/groups, kH, kW) for groups = 1, 2, C_in
+                            side by side: each filter's slices in the colours of the input
+                            channels they meet, wired to those channels only
+    draw_separable          depthwise k x k then pointwise 1 x 1, as boxes, with their
+                            parameters (and multiply-adds) against a standard layer's
+    groups_wiring, channel_colours
+                            (no picture) the channels each filter meets; one colour per channel
 
 The modules import downwards only: every module builds on common.py, and
 vgg16.py on conv_pool_stack.py (draw_network shares draw_stack's layer-spec
@@ -83,6 +91,7 @@ from .conv_pool_stack import (
     draw_stack,
     receptive_field_boxes,
 )
+from .groups_depthwise import MAX_GROUP_CHANNELS, channel_colours, draw_groups, draw_separable, groups_wiring
 from .learning_filters import draw_activation_std
 from .many_filters import draw_layer, draw_weight_tensor
 from .maps import show_maps
@@ -133,4 +142,10 @@ __all__ = [
     "draw_network",
     # learning_filters.py: notebook 06
     "draw_activation_std",
+    # groups_depthwise.py: notebook 07
+    "MAX_GROUP_CHANNELS",
+    "channel_colours",
+    "draw_groups",
+    "draw_separable",
+    "groups_wiring",
 ]
