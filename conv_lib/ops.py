@@ -353,12 +353,14 @@ def _depthwise_conv2d(x, w, b, stride, padding, dilation, out_size):
         y[n, f] = sum over taps (u, v) of w[f, 0, u, v] * x_padded[n, f // multiplier] shifted by (u, v) + b[f]
 
     A matrix product would sum over only kH*kW numbers, so none is used: a band
-    of channels is padded into a scratch buffer, then for each tap the view of
-    the buffer that the tap meets (shifted by the tap, strided by the stride)
-    is multiplied by the tap's weight, one per map, and added to the maps.
-    With stride 1 each shifted view is taken over whole padded rows, so every
-    pass runs over contiguous memory; the extra columns (past Wo) are dropped
-    when the band is copied into the output, with the bias.
+    of channels is padded into a scratch buffer, then for each tap the part of
+    the buffer that the tap meets is multiplied by the tap's weight, one per map,
+    and added to the maps. Every such pass runs over contiguous memory: each
+    tap's view is taken over whole rows of the buffer (the extra columns, past
+    Wo, are dropped when the band is copied into the output, with the bias);
+    with a stride, the padded band is first split into its stride_rows x
+    stride_columns phases (rows a, a + stride, ...; columns likewise), and a tap
+    reads one phase, shifted, instead of a strided view of the whole band.
 
     x: (N, C_in, H, W); w: (C_out, 1, kH, kW); b: (C_out,) or None (all checked, one dtype).
     stride, padding, dilation: (rows, columns) pairs; out_size: (Ho, Wo).
@@ -369,27 +371,35 @@ def _depthwise_conv2d(x, w, b, stride, padding, dilation, out_size):
     multiplier = C_out // C_in
     Ho, Wo = out_size
     Hp, Wp = H + 2 * padding[0], W + 2 * padding[1]
-    Wq = Wp if stride == (1, 1) else Wo  # output columns computed per row: whole padded rows when contiguous
+    Hq, Wq = -(-Hp // stride[0]), -(-Wp // stride[1])  # one phase's rows and columns (all of them at stride 1)
+    phase_size = Hq * Wq
     taps = w.reshape(C_in, multiplier, kH * kW)[:, :, :, None, None]  # (C_in, multiplier, taps, 1, 1)
     bias = 0 if b is None else b.reshape(C_in, multiplier, 1, 1)
     out = np.empty((N, C_in, multiplier, Ho, Wo), dtype=x.dtype)
 
     per_band = int(np.clip(DEPTHWISE_BAND_BYTES // (Hp * Wp * x.itemsize), 1, C_in))
-    reach = (kH - 1) * dilation[0] * Wp + (kW - 1) * dilation[1]  # the farthest tap's shift
-    scratch = np.zeros(per_band * Hp * Wp + reach, dtype=x.dtype)  # flat: a tap's view is a shifted slice
+    reach = (kH - 1) * dilation[0] // stride[0] * Wq + (kW - 1) * dilation[1] // stride[1]  # the farthest tap's shift
+    # Flat, one per phase, so that a tap's view is a shifted slice; the padding and the tails stay 0.
+    phases = np.zeros((stride[0] * stride[1], per_band * phase_size + reach), dtype=x.dtype)
+    strided = stride != (1, 1)
+    padded_band = np.zeros((per_band, Hp, Wp), dtype=x.dtype) if strided else None
     maps = np.empty((per_band, multiplier, Ho, Wq), dtype=x.dtype)
     product = np.empty_like(maps)
     for n in range(N):
         for first in range(0, C_in, per_band):
             count = min(per_band, C_in - first)
             channels = slice(first, first + count)
-            padded = scratch[: count * Hp * Wp].reshape(count, Hp, Wp)
+            padded = padded_band[:count] if strided else phases[0, : count * phase_size].reshape(count, Hp, Wp)
             padded[:, padding[0] : padding[0] + H, padding[1] : padding[1] + W] = x[n, channels]  # the border stays 0
+            if strided:
+                for phase, (a, c) in enumerate(np.ndindex(*stride)):
+                    part = padded[:, a :: stride[0], c :: stride[1]]
+                    phases[phase, : count * phase_size].reshape(count, Hq, Wq)[:, : part.shape[1], : part.shape[2]] = part
             band_maps, band_product = maps[:count], product[:count]
             for tap, (u, v) in enumerate(np.ndindex(kH, kW)):
-                shift = u * dilation[0] * Wp + v * dilation[1]
-                seen = scratch[shift : shift + count * Hp * Wp].reshape(count, 1, Hp, Wp)
-                seen = seen[:, :, : (Ho - 1) * stride[0] + 1 : stride[0], : (Wq - 1) * stride[1] + 1 : stride[1]]
+                (row_shift, a), (column_shift, c) = divmod(u * dilation[0], stride[0]), divmod(v * dilation[1], stride[1])
+                shift = row_shift * Wq + column_shift
+                seen = phases[a * stride[1] + c, shift : shift + count * phase_size].reshape(count, 1, Hq, Wq)[:, :, :Ho]
                 if tap == 0:
                     np.multiply(seen, taps[channels, :, tap], out=band_maps)
                 else:

@@ -2,10 +2,12 @@
 
 The notebook's check watches the calls of the function it checks with sys.setprofile, in the
 learner's kernel, where the learner can switch it off, call from a thread it does not watch,
-reach conv_lib's convolution through a layer class, or swallow its failure. The independent
-check sets tripwires on the ready-made convolutions before the learner's cells run, in its own
-process: each of these passes inside the notebook and must score 0 with a [reference-call]
-message naming what it called (status `tampered`: the pass the notebook reported was false).
+or swallow its failure. The independent check sets tripwires on the ready-made convolutions
+before the learner's cells run, in its own process: each of these passes inside the notebook
+and must score 0 with a [reference-call] message naming what it called (status `tampered`: the
+pass the notebook reported was false).
+A layer class's forward, which calls conv_lib's conv2d from inside the library, is counted by the
+notebook's check too (as the tripwires count it): that one fails in the notebook, status as usual.
 Beside them, honest notebooks the tripwires must leave alone: conv_lib's convolutions used
 outside the graded function (the notebook's own demonstrations), and a correct function that
 prints a flood (the check's output counts against no limit).
@@ -125,6 +127,13 @@ def caught_calling(name):
     return verify
 
 
+def named_by_both(run, attack):
+    """verify: conv2d_multi_in_tests scores 0 in nbgrader's own run (the notebook's check named the call),
+    so no check had to overrule a pass."""
+    points, message = message_of(run, attack.student)
+    assert points == 0.0 and "a ready-made convolution" in message, (attack.student, points, message)
+
+
 def keeps_full_marks(run, attack):
     """verify: the test passed and no check overruled it."""
     points, message = message_of(run, attack.student)
@@ -139,8 +148,11 @@ def attacks():
                         "tampered", 0.0, CAUGHT, caught_calling("conv_lib.ops.conv2d_multi_in")),
         notebook_attack("refcall_thread", dodge, answered({"conv2d_multi_in": FROM_A_THREAD}),
                         "tampered", 0.0, CAUGHT, caught_calling("conv_lib.ops.conv2d_multi_in")),
-        notebook_attack("refcall_layer", dodge, answered({"conv2d_multi_in": THROUGH_A_LAYER}),
-                        "tampered", 0.0, CAUGHT, caught_calling("conv_lib.layers.Conv2d.forward")),
+        # A layer's forward runs conv_lib's conv2d from inside the library: the notebook's check
+        # counts it as the tripwires do, so the notebook says so before grading does.
+        notebook_attack("refcall_layer", "reference call through a layer class, named in the notebook too",
+                        answered({"conv2d_multi_in": THROUGH_A_LAYER}), WAITS, 0.0,
+                        "[reference-call] conv2d_multi_in calls conv_lib.ops.conv2d", named_by_both),
         notebook_attack("refcall_scipy_thread", dodge, answered({"conv2d_multi_in": SCIPY_FROM_A_THREAD}),
                         "tampered", 0.0, CAUGHT, caught_calling("scipy.signal")),
         notebook_attack("refcall_swallowed", dodge,
