@@ -33,15 +33,22 @@ def dilate_kernel(k, dilation):
     return spread
 
 
-def scipy_conv2d(x, w, b, stride, padding, dilation):
-    """The channel-summing rule computed with scipy, one channel pair at a time."""
+def scipy_conv2d(x, w, b, stride, padding, dilation, groups=1):
+    """The channel-summing rule computed with scipy, one channel pair at a time.
+
+    With groups, filter f of group g = f // (C_out/groups) sums only its group's channels:
+    its channel c meets input channel g*C_in/groups + c.
+    """
     N, C_in = x.shape[:2]
-    C_out = w.shape[0]
+    C_out, depth = w.shape[:2]
+    assert depth * groups == C_in
     x = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
     maps = []
     for n in range(N):
         for f in range(C_out):
-            total = sum(correlate2d(x[n, c], dilate_kernel(w[f, c], dilation), mode="valid") for c in range(C_in))
+            first = f // (C_out // groups) * depth  # the first input channel of the filter's group
+            total = sum(correlate2d(x[n, first + c], dilate_kernel(w[f, c], dilation), mode="valid")
+                        for c in range(depth))
             maps.append(total[:: stride[0], :: stride[1]] + (0 if b is None else b[f]))
     return np.array(maps).reshape(N, C_out, *maps[0].shape)
 

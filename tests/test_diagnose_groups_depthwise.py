@@ -10,7 +10,6 @@ the solution notebook exists; the independent check's cases agree with numbers c
 and with scipy.
 """
 
-import inspect
 
 import numpy as np
 import pytest
@@ -20,7 +19,7 @@ import conv_lib
 import conv_lib.layers
 from conv_lib import diagnose
 from conv_lib.diagnose import Misconception
-from conv_lib.diagnose.groups_depthwise import conv2d_grouped_independent_cases, expected_grouped, grouped_reference
+from conv_lib.diagnose.groups_depthwise import conv2d_grouped_independent_cases, expected_grouped
 from conv_lib.diagnose.groups_depthwise_layouts import (
     separable_macs_independent_cases,
     separable_params_independent_cases,
@@ -36,6 +35,7 @@ from learner_answers_groups_depthwise import (
 )
 from misconception_tools import codes_of, failure, table_tests
 from integrity_tools import SEED_TEXTS
+from test_against_scipy import scipy_conv2d
 
 CORPUS = CONV2D_GROUPED + SEPARABLE_PARAMS + SEPARABLE_MACS + TO_CONV_LIB_LAYOUT + TO_CHANNELS_FIRST
 BY_NAME = {exercise.name: exercise for exercise in diagnose.EXERCISES}
@@ -291,8 +291,6 @@ def test_the_corpus_earns_every_new_code():
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.skipif("groups" not in inspect.signature(conv_lib.conv2d).parameters,
-                    reason="conv_lib.conv2d has no groups= parameter yet")
 @pytest.mark.parametrize("hidden", [False, True])
 def test_the_librarys_conv2d_with_groups_is_a_reference_call(hidden):
     def conv2d_grouped(x, w, b, groups, stride=1, padding=0):
@@ -381,17 +379,9 @@ def test_the_depthwise_example_by_hand():
     w = [[[[0, 1], [2, 3]]], [[[1, 2], [3, 4]]]]
     by_hand = [[[[19, 25], [37, 43]], [[37, 47], [67, 77]]]]
     assert expected_grouped(x, w, [0, 0], 2, 0, 1) == by_hand
-    got = grouped_reference(np.array(x, float), np.array(w, float), np.zeros(2), 2, 1, 0)
+    got = conv_lib.conv2d_reference(np.array(x, float), np.array(w, float), np.zeros(2), groups=2)
     assert got.tolist() == by_hand
     assert (got.sum(axis=1) == [[[56, 72], [104, 120]]]).all()
-
-
-def scipy_grouped(x, w, b, groups, stride, padding):
-    per_in, per_out = x.shape[1] // groups, w.shape[0] // groups
-    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    return np.stack([np.stack([
-        sum(scipy.signal.correlate2d(image[(f // per_out) * per_in + c], w[f, c], mode="valid")
-            for c in range(per_in))[::stride, ::stride] + b[f] for f in range(w.shape[0])]) for image in x])
 
 
 @pytest.mark.parametrize("seed_text", SEED_TEXTS)
@@ -400,14 +390,13 @@ def test_the_independent_cases_agree_with_scipy_and_with_conv_lib_groups(seed_te
     cases = conv2d_grouped_independent_cases(rng_for(seed_text))
     computed = [case for case in cases if isinstance(case.expected, np.ndarray)]
     assert len(computed) == 7 and len(cases) == 10
-    with_groups = "groups" in inspect.signature(conv_lib.conv2d).parameters
     kinds = set()
     for case in computed:
         x, w, b, groups = case.args
         kinds.add((groups == 1, groups == x.shape[1], w.shape[0] > x.shape[1]))
-        np.testing.assert_allclose(case.expected, scipy_grouped(x, w, b, groups, **case.kwargs))
-        if with_groups:
-            np.testing.assert_allclose(case.expected, conv_lib.conv2d(x, w, b, groups=groups, **case.kwargs))
+        stride, padding = (case.kwargs["stride"],) * 2, (case.kwargs["padding"],) * 2
+        np.testing.assert_allclose(case.expected, scipy_conv2d(x, w, b, stride, padding, (1, 1), groups))
+        np.testing.assert_allclose(case.expected, conv_lib.conv2d(x, w, b, groups=groups, **case.kwargs))
     assert {(True, False, True), (False, True, False), (False, True, True), (False, False, True)} <= kinds
 
 

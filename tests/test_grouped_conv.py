@@ -1,7 +1,7 @@
 """Grouped and depthwise convolution (conv2d's groups=): where the channel-summing rule bends.
 
-The oracle is scipy: scipy.signal.correlate2d of each filter channel with the
-input channel of its group (filter f of group g = f // (C_out/groups), channel c
+The oracle is scipy (test_against_scipy.scipy_conv2d with groups): scipy.signal.correlate2d
+of each filter channel with the input channel of its group (filter f of group g = f // (C_out/groups), channel c
 meets input channel g*C_in/groups + c), summed over the group's channels only,
 plus the bias; stride by subsampling the stride-1 result, dilation by spreading
 the kernel's taps apart with zeros. Hand-computed numbers check the smallest cases.
@@ -15,31 +15,9 @@ from scipy.signal import correlate2d
 
 import conv_lib
 import conv_lib.ops
-from conv_lib.shapes import channels_of_filter, group_counts, group_of_filter
 from conv_lib import conv2d, conv2d_fast, conv2d_reference
-
-
-def dilate_kernel(k, dilation):
-    """Insert dilation-1 zeros between the taps of a 2-D kernel."""
-    spread = np.zeros(((k.shape[0] - 1) * dilation[0] + 1, (k.shape[1] - 1) * dilation[1] + 1), dtype=k.dtype)
-    spread[:: dilation[0], :: dilation[1]] = k
-    return spread
-
-
-def scipy_grouped_conv2d(x, w, b, stride, padding, dilation, groups):
-    """The grouped rule with scipy: each filter summed over its own group's channels only."""
-    N, C_in = x.shape[:2]
-    C_out, depth = w.shape[:2]
-    assert depth * groups == C_in
-    x = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
-    maps = []
-    for n in range(N):
-        for f in range(C_out):
-            group = f // (C_out // groups)
-            total = sum(correlate2d(x[n, group * depth + c], dilate_kernel(w[f, c], dilation), mode="valid")
-                        for c in range(depth))
-            maps.append(total[:: stride[0], :: stride[1]] + (0 if b is None else b[f]))
-    return np.array(maps).reshape(N, C_out, *maps[0].shape)
+from conv_lib.shapes import channels_of_filter, group_counts, group_of_filter
+from test_against_scipy import scipy_conv2d
 
 
 @st.composite
@@ -65,7 +43,7 @@ def grouped_cases(draw, depthwise=False):
 @given(grouped_cases())
 def test_grouped_fast_reference_and_scipy_agree(case):
     x, w, b, stride, padding, dilation, groups = case
-    expected = scipy_grouped_conv2d(x, w, b, stride, padding, dilation, groups)
+    expected = scipy_conv2d(x, w, b, stride, padding, dilation, groups)
     np.testing.assert_allclose(conv2d_reference(x, w, b, stride, padding, dilation, groups), expected,
                                rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(conv2d_fast(x, w, b, stride, padding, dilation, groups), expected,
@@ -75,7 +53,7 @@ def test_grouped_fast_reference_and_scipy_agree(case):
 @given(grouped_cases(depthwise=True))
 def test_depthwise_with_any_channel_multiplier_agrees_with_scipy(case):
     x, w, b, stride, padding, dilation, groups = case  # groups == C_in: the dedicated depthwise path
-    expected = scipy_grouped_conv2d(x, w, b, stride, padding, dilation, groups)
+    expected = scipy_conv2d(x, w, b, stride, padding, dilation, groups)
     np.testing.assert_allclose(conv2d(x, w, b, stride, padding, dilation, groups), expected, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(conv2d_reference(x, w, b, stride, padding, dilation, groups), expected,
                                rtol=1e-10, atol=1e-10)
@@ -92,7 +70,7 @@ def test_depthwise_agrees_whatever_the_band_of_channels(case, channels_per_band)
         out = conv2d_fast(x, w, b, stride, padding, dilation, groups)
     finally:
         conv_lib.ops.DEPTHWISE_BAND_BYTES = original
-    np.testing.assert_allclose(out, scipy_grouped_conv2d(x, w, b, stride, padding, dilation, groups),
+    np.testing.assert_allclose(out, scipy_conv2d(x, w, b, stride, padding, dilation, groups),
                                rtol=1e-10, atol=1e-10)
 
 

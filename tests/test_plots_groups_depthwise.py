@@ -8,23 +8,17 @@ import matplotlib
 
 matplotlib.use("Agg")  # before pyplot: no display needed
 
-import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.text import Text  # noqa: E402
 
 from conv_lib import plots  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+from test_plots import all_text as texts_of  # noqa: E402
+from test_plots import close_figures  # noqa: E402, F401 (autouse: every figure is closed after each test)
 
 
 def all_text(fig):
-    return " ".join(t.get_text() for t in fig.findobj(Text) if t.get_text())
+    return " ".join(texts_of(fig))
 
 
 def panel(fig, groups):

@@ -19,7 +19,7 @@ import numpy as np
 
 import conv_lib
 
-from .exercise import EXPECTED_ERROR, Case, Exercise, grid
+from .exercise import DEPTH_MISMATCH, EXPECTED_ERROR, Case, Exercise, grid
 from .many_filters import multi_out_candidates
 from .multi_channel import check_depth_mismatch, image_reshape_candidate
 from .plain import (add, average, channels_last_by_reshape, corr, cropped, elementwise_max, index_steps_by_stride, plus,
@@ -354,7 +354,7 @@ def conv2d_independent_cases(rng):
         (1, 1, 5, 4, 5, 1, 1, 1, 2),
     ]]
     depth_mismatch = (grid(rng, 1, 3, 4, 4), grid(rng, 2, 2, 2, 2), np.zeros(2))  # the input deeper, as check_conv2d
-    cases.append(Case("conv2d", "conv2d", depth_mismatch, {}, EXPECTED_ERROR, refusal="the filters' depth differs from the input's channels"))
+    cases.append(Case("conv2d", "conv2d", depth_mismatch, {}, EXPECTED_ERROR, refusal=DEPTH_MISMATCH))
     # The square layer: case 1's images and its first three filters, with stride 2 (no new
     # draws from rng, so the cases of the exercises after this one stay as they were).
     x, w, b = cases[1].args

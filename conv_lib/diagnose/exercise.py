@@ -29,6 +29,8 @@ import numpy as np
 
 #: A Case's expected value when the call must raise ValueError (any subclass passes, as in the notebook's checks).
 EXPECTED_ERROR = "ValueError"
+#: The refusal of a filter whose depth is not the input's channel count (notebooks 02-04), in Case.refusal's words.
+DEPTH_MISMATCH = "the filters' depth differs from the input's channels"
 
 
 @dataclass(frozen=True)

@@ -316,15 +316,6 @@ def check_conv2d_grouped(conv2d_grouped, seed=0, hidden=False, picture=None):
 # --------------------------------------------------------------------------
 
 
-def grouped_reference(x, w, b, groups, stride, padding):
-    """conv_lib's answer for a grouped layer: conv2d_reference on each group's channels and filters."""
-    per_in, per_out = x.shape[1] // groups, w.shape[0] // groups
-    return np.concatenate([
-        conv_lib.conv2d_reference(x[:, g * per_in:(g + 1) * per_in], w[g * per_out:(g + 1) * per_out],
-                                  b[g * per_out:(g + 1) * per_out], stride=stride, padding=padding)
-        for g in range(groups)], axis=1)
-
-
 def conv2d_grouped_independent_cases(rng):
     """x: (N, C_in, H, W), w: (C_out, C_in/groups, kH, kW), b: (C_out,); groups 1, 2 and 3, depthwise with
     and without a channel multiplier, padding and stride always passed (as check_conv2d_grouped does);
@@ -333,7 +324,7 @@ def conv2d_grouped_independent_cases(rng):
     def layer(N, C_in, C_out, groups, H, W, kH, kW, stride, padding):
         x, w = grid(rng, N, C_in, H, W), grid(rng, C_out, C_in // groups, kH, kW)
         b = rng.integers(-3, 3, size=C_out) + 0.5
-        expected = grouped_reference(x, w, b, groups, stride, padding)
+        expected = conv_lib.conv2d_reference(x, w, b, stride=stride, padding=padding, groups=groups)
         return Case(_NAME, _NAME, (x, w, b, groups), {"stride": stride, "padding": padding}, expected)
 
     cases = [layer(*shape) for shape in [  # N, C_in, C_out, groups, H, W, kH, kW, stride, padding

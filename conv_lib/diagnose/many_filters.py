@@ -17,7 +17,7 @@ import numpy as np
 
 import conv_lib
 
-from .exercise import EXPECTED_ERROR, Case, Exercise, grid
+from .exercise import DEPTH_MISMATCH, EXPECTED_ERROR, Case, Exercise, grid
 from .multi_channel import (check_depth_mismatch, expected_single_filter, image_reshape_candidate,
                             single_filter_candidates)
 from .plain import (add, channels_last_by_reshape, corr, plus, random_batch, random_maps, reshaped, scaled,
@@ -227,7 +227,7 @@ def conv2d_multi_out_independent_cases(rng):
         expected = conv_lib.conv2d_reference(x[None], w, b)[0]
         cases.append(Case("conv2d_multi_out", "conv2d_multi_out", (x, w, b), {}, expected))
     depth_mismatch = (grid(rng, 3, 4, 4), grid(rng, 2, 2, 2, 2), np.zeros(2))
-    cases.append(Case("conv2d_multi_out", "conv2d_multi_out", depth_mismatch, {}, EXPECTED_ERROR, refusal="the filters' depth differs from the input's channels"))
+    cases.append(Case("conv2d_multi_out", "conv2d_multi_out", depth_mismatch, {}, EXPECTED_ERROR, refusal=DEPTH_MISMATCH))
     return cases
 
 

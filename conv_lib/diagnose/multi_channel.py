@@ -18,7 +18,7 @@ import numpy as np
 import conv_lib
 
 from .codes import Misconception
-from .exercise import EXPECTED_ERROR, Case, Exercise, grid
+from .exercise import DEPTH_MISMATCH, EXPECTED_ERROR, Case, Exercise, grid
 from .plain import add, channels_last_by_reshape, corr, flip, plus, random_maps, scaled, shape_of
 from .runner import ALL_CONVOLUTIONS, Runner
 from .verdict import Verdict, short_traceback
@@ -245,7 +245,7 @@ def conv2d_multi_in_independent_cases(rng):
         expected = conv_lib.conv2d_reference(x[None], w[None], np.array([bias]))[0, 0]
         cases.append(Case("conv2d_multi_in", "conv2d_multi_in", (x, w) if b is None else (x, w, b), {}, expected))
     depth_mismatch = (grid(rng, 3, 5, 5), grid(rng, 2, 2, 2), 0.0)  # the input deeper than the filter, as diagnose
-    cases.append(Case("conv2d_multi_in", "conv2d_multi_in", depth_mismatch, {}, EXPECTED_ERROR, refusal="the filters' depth differs from the input's channels"))
+    cases.append(Case("conv2d_multi_in", "conv2d_multi_in", depth_mismatch, {}, EXPECTED_ERROR, refusal=DEPTH_MISMATCH))
     return cases
 
 
