@@ -42,9 +42,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from PIL import Image
 
-from .ops import conv2d, pad2d
-from .plots import channel_colormap, format_factor, format_number, sample_photo, symmetric_limit
-from .shapes import channels_of_filter, effective_kernel_size, group_counts, group_of_filter, output_size
+from ..ops import conv2d, pad2d
+from ..plots import channel_colormap, format_factor, format_number, sample_photo, symmetric_limit
+from ..shapes import channels_of_filter, effective_kernel_size, group_counts, group_of_filter, output_size
 
 MAX_CHANNELS = 4
 MAX_FILTERS = 8
