@@ -1,5 +1,6 @@
 """Network configurations, written once: VGG16's convolutional part, and whole
-networks as lists of layer specs (vgg16, vgg11, tiny_vgg), with summary,
+networks as lists of layer specs (vgg16, vgg11, tiny_vgg), with summary (each
+layer's output shape, parameters, multiply-adds and activation memory),
 init_params and forward; and MobileNet's depthwise separable block beside the
 standard 3x3 convolution it replaces (notebook 07, "where the rule bends").
 
@@ -298,20 +299,67 @@ def layer_names(layers, input_channels=None):
     return names
 
 
+#: Bytes per number of a float32 array: what one activation takes in memory.
+FLOAT32_BYTES = 4
+
+#: Layers whose output needs no memory of its own: a ReLU can overwrite its input in
+#: place (torchvision's VGG does) and flatten only reads the same numbers as one vector.
+IN_PLACE_KINDS = ("relu", "flatten")
+
+
+def layer_activation_bytes(kind, out_shape, bytes_per_value=FLOAT32_BYTES):
+    """The memory one layer's output takes for one image: its number of values x bytes_per_value.
+
+    kind: the layer's kind ("conv", "pool", "relu", ...); out_shape: its output shape
+    per image, e.g. (64, 224, 224). Returns an int: 0 for the in-place kinds
+    (IN_PLACE_KINDS); e.g. conv1_1 of VGG16, (64, 224, 224) in float32, takes
+    64 * 224 * 224 * 4 = 12,845,056 bytes (12.8 MB).
+    """
+    if kind in IN_PLACE_KINDS:
+        return 0
+    return int(np.prod(out_shape)) * bytes_per_value
+
+
+def _megabytes(count):
+    """Bytes as a table shows them, in MB (1,000,000 bytes): "1,606", "12.8", "0.401", "<0.001", "0"."""
+    megabytes = count / 1e6
+    if count == 0:
+        return "0"
+    if megabytes >= 100:
+        return f"{megabytes:,.0f}"
+    if megabytes >= 1:
+        return f"{megabytes:.1f}"
+    return f"{megabytes:.3f}" if megabytes >= 0.001 else "<0.001"
+
+
 class LayerRow:
-    """One line of a summary: name, kind, output_shape (per image), params, macs."""
+    """One line of a summary: name, kind, output_shape (per image), params, macs, and
+    activation_bytes (a property: the output's memory for one image in float32,
+    layer_activation_bytes) with activation_mb, the same in MB (1,000,000 bytes)."""
 
     __slots__ = ("name", "kind", "output_shape", "params", "macs")
 
     def __init__(self, name, kind, output_shape, params, macs):
         self.name, self.kind, self.output_shape, self.params, self.macs = name, kind, output_shape, params, macs
 
+    @property
+    def activation_bytes(self):
+        return layer_activation_bytes(self.kind, self.output_shape)
+
+    @property
+    def activation_mb(self):
+        return self.activation_bytes / 1e6
+
     def __repr__(self):
         return f"LayerRow({self.name!r}, {self.kind!r}, {self.output_shape}, params={self.params}, macs={self.macs})"
 
 
 class Summary(list):
-    """The rows of summary(), a list of LayerRow; shown (repr, print) as a table with totals."""
+    """The rows of summary(), a list of LayerRow; shown (repr, print) as a table with totals.
+
+    .params, .macs and .activation_bytes (with .activation_mb, in MB) are the
+    totals for one image; activation memory grows with the batch: N images take N times as much.
+    """
 
     def __init__(self, rows, input_shape):
         super().__init__(rows)
@@ -325,12 +373,22 @@ class Summary(list):
     def macs(self):
         return sum(row.macs for row in self)
 
+    @property
+    def activation_bytes(self):
+        return sum(row.activation_bytes for row in self)
+
+    @property
+    def activation_mb(self):
+        return self.activation_bytes / 1e6
+
     def __str__(self):
-        lines = [f"{'layer':10} {'output shape':>16} {'parameters':>14} {'multiply-adds':>16}",
-                 f"{'input':10} {str(self.input_shape):>16} {'':>14} {'':>16}"]
+        lines = [f"{'layer':10} {'output shape':>16} {'parameters':>14} {'multiply-adds':>16} {'activations MB':>15}",
+                 f"{'input':10} {str(self.input_shape):>16} {'':>14} {'':>16} {'':>15}"]
         for row in self:
-            lines.append(f"{row.name:10} {str(row.output_shape):>16} {row.params:>14,} {row.macs:>16,}")
-        lines.append(f"{'total':10} {'':>16} {self.params:>14,} {self.macs:>16,}")
+            lines.append(f"{row.name:10} {str(row.output_shape):>16} {row.params:>14,} {row.macs:>16,} "
+                         f"{_megabytes(row.activation_bytes):>15}")
+        lines.append(f"{'total':10} {'':>16} {self.params:>14,} {self.macs:>16,} "
+                     f"{_megabytes(self.activation_bytes):>15}")
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -338,23 +396,30 @@ class Summary(list):
     def _repr_html_(self):
         """The same table for Jupyter: numbers right-aligned with thousands separators, totals in bold."""
         right = 'style="text-align:right"'
-        head = "".join(f"<th {right}>{title}</th>" for title in ("output shape", "parameters", "multiply-adds"))
+        titles = ("output shape", "parameters", "multiply-adds", "activations (MB, float32)")
+        head = "".join(f"<th {right}>{title}</th>" for title in titles)
         lines = [f"<table><thead><tr><th>layer</th>{head}</tr></thead><tbody>",
-                 f"<tr><td>input</td><td {right}>{self.input_shape}</td><td></td><td></td></tr>"]
+                 f"<tr><td>input</td><td {right}>{self.input_shape}</td><td></td><td></td><td></td></tr>"]
         for row in self:
             lines.append(f"<tr><td>{row.name}</td><td {right}>{row.output_shape}</td>"
-                         f"<td {right}>{row.params:,}</td><td {right}>{row.macs:,}</td></tr>")
+                         f"<td {right}>{row.params:,}</td><td {right}>{row.macs:,}</td>"
+                         f"<td {right}>{_megabytes(row.activation_bytes)}</td></tr>")
         lines.append(f"<tr><td><b>total</b></td><td></td><td {right}><b>{self.params:,}</b></td>"
-                     f"<td {right}><b>{self.macs:,}</b></td></tr></tbody></table>")
+                     f"<td {right}><b>{self.macs:,}</b></td>"
+                     f"<td {right}><b>{_megabytes(self.activation_bytes)}</b></td></tr></tbody></table>")
         return "\n".join(lines)
 
 
 def summary(layers, input_shape=(3, 224, 224)):
-    """One row per layer with its output shape, parameters and multiply-accumulates.
+    """One row per layer with its output shape, parameters, multiply-accumulates and activation memory.
 
     layers: layer specs (see above); input_shape: (C, H, W) of one image.
     Returns a Summary (a list of LayerRow), shown as a table with totals;
-    .params and .macs are the totals. Example: summary(vgg16()).params == 138_357_544.
+    .params, .macs and .activation_bytes are the totals. A row's activation
+    memory is its output's values x 4 bytes (float32) for one image, 0 for a
+    ReLU or a flatten (they need no new array; see layer_activation_bytes).
+    Example: summary(vgg16()).params == 138_357_544; its conv1_1 row's
+    activation_bytes == 64 * 224 * 224 * 4 (12.8 MB).
     """
     rows, shape = [], tuple(input_shape)
     for position, layer in enumerate(layers):

@@ -331,16 +331,17 @@ def test_the_stack_vgg16_and_groups_notebooks_grade_in_the_sandbox(tmp_path):
     grades = {(row["student_id"], row["assignment"]): (row["status"], row["auto_score"], row["max_score"])
               for row in read_csv(tmp_path / "out" / "grades.csv")}
     assert grades == {
-        ("ann", "04_conv_pool_stack"): ("ok", "15", "15"),
-        ("ann", "05_vgg16"): ("ok", "9", "9"),
-        ("ben", "04_conv_pool_stack"): ("ok", "10", "15"),   # conv2d_tests (5 points) lost
-        ("ben", "05_vgg16"): ("ok", "4", "9"),               # vgg16_table_tests (5 points) lost
+        # 04: 15 autograded points and 05: 9, each with a written answer (3 points) that waits for a person.
+        ("ann", "04_conv_pool_stack"): ("needs_manual_grade", "15", "18"),
+        ("ann", "05_vgg16"): ("needs_manual_grade", "9", "12"),
+        ("ben", "04_conv_pool_stack"): ("needs_manual_grade", "10", "18"),   # conv2d_tests (5 points) lost
+        ("ben", "05_vgg16"): ("needs_manual_grade", "4", "12"),               # vgg16_table_tests (5 points) lost
         # 07: 14 autograded points, and a written answer (3 points) that waits for a person.
         ("ann", groups): ("needs_manual_grade", "14", "17"),
         ("ben", groups): ("needs_manual_grade", "6", "17"),   # conv2d_grouped (5) and to_conv_lib_layout (3) lost
         ("cy", groups): ("needs_manual_grade", "7", "17"),    # conv2d_grouped (5) and separable_params (2) lost
-        ("cy", "04_conv_pool_stack"): ("missing", "0", "15"),  # cy sent 07 only
-        ("cy", "05_vgg16"): ("missing", "0", "9"),
+        ("cy", "04_conv_pool_stack"): ("missing", "0", "18"),  # cy sent 07 only
+        ("cy", "05_vgg16"): ("missing", "0", "12"),
     }
     failed = {(row["student_id"], row["grade_id"]): row["message"].split()[0]
               for row in read_csv(tmp_path / "out" / "tests.csv") if row["message"]}

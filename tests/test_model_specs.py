@@ -47,8 +47,52 @@ def test_the_fully_connected_layers_hold_most_parameters_and_the_convolutions_mo
 
 def test_the_summary_prints_a_table_with_totals():
     text = str(summary(tiny_vgg(), (1, 16, 16)))
-    assert text.splitlines()[0].split() == ["layer", "output", "shape", "parameters", "multiply-adds"]
-    assert text.splitlines()[-1].split() == ["total", "6,722", "389,632"]
+    assert text.splitlines()[0].split() == ["layer", "output", "shape", "parameters", "multiply-adds", "activations", "MB"]
+    # activations: 8x16x16 twice, 8x8x8, 16x8x8 twice, 16x4x4 and 10 outputs = 6,922 values x 4 bytes = 0.028 MB
+    assert text.splitlines()[-1].split() == ["total", "6,722", "389,632", "0.028"]
+
+
+# --- activation memory: each output's values x 4 bytes (float32), per image ----------------------------
+
+
+def test_conv1_1s_output_takes_12_8_mb_per_image_in_float32():
+    rows = {row.name: row for row in summary(vgg16())}
+    assert rows["conv1_1"].activation_bytes == 64 * 224 * 224 * 4 == 12_845_056
+    assert rows["conv1_1"].activation_mb == pytest.approx(12.845056)
+    assert rows["pool1"].activation_bytes == 64 * 112 * 112 * 4
+    assert rows["conv5_3"].activation_bytes == 512 * 14 * 14 * 4
+    assert rows["fc8"].activation_bytes == 1000 * 4
+
+
+def test_a_relu_or_a_flatten_takes_no_memory_of_its_own():
+    rows = {row.name: row for row in summary(vgg16())}
+    assert rows["relu1_1"].activation_bytes == 0  # it overwrites conv1_1's output in place
+    assert rows["flatten"].activation_bytes == 0  # the same numbers read as one vector
+
+
+def test_vgg16s_activations_take_60_mb_per_image_most_of_them_in_block_1():
+    rows = summary(vgg16())
+    values = (2 * 64 * 224 * 224 + 64 * 112 * 112          # block 1: conv1_1, conv1_2, pool1
+              + 2 * 128 * 112 * 112 + 128 * 56 * 56        # block 2
+              + 3 * 256 * 56 * 56 + 256 * 28 * 28          # block 3
+              + 3 * 512 * 28 * 28 + 512 * 14 * 14          # block 4
+              + 3 * 512 * 14 * 14 + 512 * 7 * 7            # block 5
+              + 4096 + 4096 + 1000)                        # fc6, fc7, fc8
+    assert values == 15_087_080
+    assert rows.activation_bytes == 4 * values == 60_348_320
+    block_1 = sum(row.activation_bytes for row in rows[:5])  # conv1_1, relu1_1, conv1_2, relu1_2, pool1
+    assert block_1 == 4 * (2 * 64 * 224 * 224 + 64 * 112 * 112) and block_1 > 0.45 * rows.activation_bytes
+    fc = sum(row.activation_bytes for row in rows if row.kind == "linear")
+    assert fc < 0.001 * rows.activation_bytes  # where most parameters are, hardly any activations
+
+
+def test_the_summary_table_shows_each_layers_activation_megabytes():
+    lines = {line.split()[0]: line.split() for line in str(summary(vgg16())).splitlines()}
+    assert lines["conv1_1"][-1] == "12.8" and lines["relu1_1"][-1] == "0" and lines["pool5"][-1] == "0.100"
+    assert lines["total"][-1] == "60.3"
+    html = summary(vgg16())._repr_html_()
+    assert "<th style=\"text-align:right\">activations (MB, float32)</th>" in html
+    assert "<td style=\"text-align:right\">12.8</td>" in html and "<b>60.3</b>" in html
 
 
 def test_shapes_flow_through_conv_pool_flatten_and_linear():

@@ -159,7 +159,8 @@ def test_mobilenet_sizes_save_about_8x_and_the_summary_says_dw_and_pw():
     assert "18,496" in printed and "2,432" in printed and "7.9x" in printed
     rows = str(summary(depthwise_separable_block(32, 64), (32, 112, 112))).splitlines()
     assert [row.split()[0] for row in rows] == ["layer", "input", "dw1_1", "relu1_1", "pw1_2", "relu1_2", "total"]
-    assert rows[-1].split()[1:] == ["2,432", "29,302,784"]
+    # activations: dw (32, 112, 112) and pw (64, 112, 112) = 1,204,224 values x 4 bytes = 4.8 MB
+    assert rows[-1].split()[1:] == ["2,432", "29,302,784", "4.8"]
     with pytest.raises(ValueError, match="the input must have c_in = 32 channels"):
         compare_blocks(32, 64, (3, 112, 112))
 

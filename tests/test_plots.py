@@ -219,13 +219,13 @@ def test_weight_tensor_caption_gives_the_true_shape_even_when_few_filters_are_dr
     texts = " ".join(all_text(fig))
     assert "(128, 64, 3, 3)" in texts
     assert "128 filters → 128 feature maps" in texts
-    assert "filter 128" in texts and "filter 4" not in texts
+    assert "filter 127" in texts and "filter 3\n" not in texts   # counted from 0, as w[0] .. w[127]
     assert "64 channels" in texts
 
 
 def test_weight_tensor_highlight_is_drawn_even_when_it_would_be_skipped():
     fig = plots.draw_weight_tensor(128, 64, 3, 3, highlight=50)
-    assert "filter 51" in " ".join(all_text(fig))
+    assert "filter 50\nw[50]" in " ".join(all_text(fig))
 
 
 def test_weight_tensor_draws_into_a_given_axes():

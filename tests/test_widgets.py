@@ -1,6 +1,9 @@
 """The lecture demo, driven in-process: every control changes what the rule says it should."""
 
+import base64
+import copy
 import io
+from pathlib import Path
 
 import matplotlib
 
@@ -13,11 +16,17 @@ from PIL import Image  # noqa: E402
 from traitlets import TraitError  # noqa: E402
 
 from conv_lib import conv2d_reference, output_size  # noqa: E402
-from conv_lib.widgets import DIMMED, conv_explorer, explorer_input, preset_filters  # noqa: E402
+from conv_lib.widgets import DIMMED, ExplorerPicture, conv_explorer, explorer_input, preset_filters  # noqa: E402
 
 
 def pixels(png):
     return np.asarray(Image.open(io.BytesIO(png)))
+
+
+def full_draw(explorer):
+    """The explorer's state drawn in one full pass, on a new picture (the explorer's own is shared and blitted)."""
+    picture = ExplorerPicture(explorer.state.x.shape[0], projector=explorer.drawing.projector)
+    return pixels(picture.render(explorer.state))
 
 
 def expected_outputs(explorer):
@@ -95,8 +104,7 @@ def test_moving_the_window_changes_the_picture_and_the_fast_redraw_matches_a_ful
         explorer.controls["column"].value = column
     explorer.controls["row"].value = 4
     assert explorer.picture.value != before
-    fresh = conv_explorer(row=4, column=9)  # drawn in one full pass
-    np.testing.assert_array_equal(pixels(explorer.picture.value), pixels(fresh.picture.value))
+    np.testing.assert_array_equal(pixels(explorer.picture.value), full_draw(explorer))
 
 
 def test_the_play_button_walks_the_window_in_reading_order():
@@ -242,8 +250,7 @@ def test_after_groups_go_back_to_one_every_channel_is_drawn_again():
     picture = explorer.drawing
     assert all(picture.inputs[c].image.get_alpha() == 1.0 and picture.windows[c].get_visible() for c in range(4))
     assert not any(text.get_visible() for text in picture.unread)
-    fresh = conv_explorer(kind="small grid", channels=4, filters=4, highlight=1)
-    np.testing.assert_array_equal(pixels(explorer.picture.value), pixels(fresh.picture.value))
+    np.testing.assert_array_equal(pixels(explorer.picture.value), full_draw(explorer))
 
 
 def test_with_groups_the_fast_redraw_after_a_move_matches_a_full_one():
@@ -251,8 +258,7 @@ def test_with_groups_the_fast_redraw_after_a_move_matches_a_full_one():
     for column in (1, 4):
         explorer.controls["column"].value = column
     explorer.controls["row"].value = 3
-    fresh = conv_explorer(kind="small grid", channels=4, filters=4, groups=2, highlight=3, row=3, column=4)
-    np.testing.assert_array_equal(pixels(explorer.picture.value), pixels(fresh.picture.value))
+    np.testing.assert_array_equal(pixels(explorer.picture.value), full_draw(explorer))
 
 
 @pytest.mark.parametrize("preset", ["random", "edge", "colour-opponent edge", "blur", "identity"])
@@ -284,3 +290,193 @@ def test_the_shapes_line_shows_the_grouped_weights_and_parameters():
     assert "depthwise: one map per input channel, no sum across channels" in text
     explorer.controls["filters"].value = 8
     assert "depthwise with channel multiplier 2" in explorer.shapes.value
+
+
+# --------------------------------------------------------------------------
+# The lecture: projector look, the bias in the picture, narrower pictures,
+# readable dilated taps, and what a static copy of the notebook shows
+# --------------------------------------------------------------------------
+
+#: The projector look must fit a 1920 x 1080 screen with the controls' column beside it
+#: and the three text lines above it (about 40 CSS pixels each at 21 px type).
+SCREEN, CONTROLS_PX, TEXT_LINES_PX = (1920, 1080), 370, 3 * 40
+
+
+def font_pixels(text):
+    """A text artist's type size in pixels of its figure's PNG."""
+    return text.get_fontsize() * text.figure.dpi / 72
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_the_projector_picture_has_larger_type_at_a_higher_dpi_and_fits_a_1920_by_1080_screen(channels):
+    normal, projector = ExplorerPicture(channels), ExplorerPicture(channels, projector=True)
+    assert projector.figure.dpi > normal.figure.dpi
+    for part in (lambda p: p.inputs[0].ax.title, lambda p: p.products[0].ax.yaxis.label, lambda p: p.bias_term):
+        assert font_pixels(part(projector)) >= 1.5 * font_pixels(part(normal))
+    assert projector.inputs[0].number_size * projector.figure.dpi > 1.5 * normal.inputs[0].number_size * 80
+    width, height = projector.figure.get_size_inches() * projector.figure.dpi
+    assert width > 1.4 * normal.width_px
+    assert width + CONTROLS_PX <= SCREEN[0] and height + TEXT_LINES_PX <= SCREEN[1], (width, height)
+
+
+def test_the_projector_toggle_swaps_pictures_made_once_and_enlarges_the_text_lines():
+    from conv_lib.widgets.explorer import _PICTURES
+
+    explorer = conv_explorer(channels=3)
+    toggle = explorer.controls["projector"]
+    assert "conv-projector" in toggle._dom_classes and not toggle.value
+    normal_width = pixels(explorer.picture.value).shape[1]
+    toggle.value = True
+    projector = explorer.drawing
+    assert projector.projector and pixels(explorer.picture.value).shape[1] > 1.4 * normal_width
+    assert explorer.picture.layout.object_fit == "contain"  # as large as the screen allows, never distorted
+    assert "conv-projector-on" in explorer._dom_classes
+    assert explorer.arithmetic.style.font_size == explorer.shapes.style.font_size == "21px"
+    made = len(_PICTURES)
+    for _ in range(2):  # switching back and forth reuses the two pictures
+        toggle.value = False
+        toggle.value = True
+    assert len(_PICTURES) == made and explorer.drawing is projector
+    explorer.controls["column"].value = 5  # the window still moves by blitting, and gives a full draw's pixels
+    np.testing.assert_array_equal(pixels(explorer.picture.value), full_draw(explorer))
+    toggle.value = False
+    assert not explorer.drawing.projector and explorer.arithmetic.style.font_size is None
+
+
+def equation_terms(picture, state):
+    """The picture's equation line as numbers: the read channels' sums, the bias, the result."""
+    sums = [float(picture.terms[c].get_text().strip("()")) for c in state.read]
+    bias = float(picture.bias_term.get_text().removeprefix("+ ").strip("()"))
+    result = float(picture.result.get_text().removeprefix("= "))
+    return sums, bias, result
+
+
+def test_the_picture_draws_the_channels_sums_plus_the_bias_equal_to_the_output_value():
+    explorer = conv_explorer(kind="small grid", channels=3, kernel_size=3, padding=1, filters=2, highlight=1,
+                             preset="random", row=2, column=3)
+    picture, state = explorer.drawing, explorer.state
+    x, (w, b) = state.x, preset_filters("random", 2, 3, 3)
+    per_channel = [scipy.signal.correlate2d(np.pad(x[c], 1), w[1, c], mode="valid")[2, 3] for c in range(3)]
+    sums, bias, result = equation_terms(picture, state)
+    assert sums == pytest.approx(per_channel) and bias == b[1]
+    assert result == pytest.approx(sum(per_channel) + b[1]) == state.outputs[1, 2, 3]
+    assert picture.bias_name.get_text() == "bias b[1]" and picture.result_name.get_text() == "out[1, 2, 3]"
+    assert [name.get_text() for name in picture.term_names] == ["channel 0", "channel 1", "channel 2"]
+    assert all(plus.get_visible() for plus in picture.pluses) and len(picture.pluses) == 2
+    explorer.controls["column"].value = 1  # the equation moves with the window
+    sums, bias, result = equation_terms(picture, explorer.state)
+    assert result == explorer.state.outputs[1, 2, 1] == pytest.approx(sum(sums) + bias)
+    assert picture.result_name.get_text() == "out[1, 2, 1]"
+    moving = picture._moving_artists(explorer.state)
+    assert {picture.bias_term, picture.result, picture.result_name, picture.terms[0]} <= set(moving)
+
+
+def test_with_groups_the_drawn_equation_adds_only_the_groups_channels():
+    explorer = conv_explorer(kind="small grid", channels=4, filters=4, groups=2, highlight=3, row=2, column=3)
+    picture, state = explorer.drawing, explorer.state
+    assert [term.get_visible() for term in picture.terms] == [False, False, True, True]
+    assert [plus.get_visible() for plus in picture.pluses] == [False, False, True]  # only between channels 2 and 3
+    sums, bias, result = equation_terms(picture, state)
+    assert len(sums) == 2 and result == pytest.approx(sum(sums) + bias) == state.outputs[3, 2, 3]
+    assert picture.bias_name.get_text() == "bias b[3]" and not picture.term_names[0].get_visible()
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_the_picture_has_one_column_per_input_channel_and_no_empty_ones(channels):
+    explorer = conv_explorer(kind="small grid", channels=channels, filters=4)
+    picture = explorer.drawing
+    assert picture.channels == channels
+    assert len(picture.inputs) == len(picture.kernels) == len(picture.products) == channels
+    columns = [panel.ax for panel in (*picture.inputs, *picture.kernels, *picture.products)]
+    assert all(ax.get_visible() for ax in columns)  # no hidden channel axes keep room
+    visible = [ax for ax in picture.figure.axes if ax.get_visible() and ax.axison]
+    left = min(ax.get_position().x0 for ax in visible)
+    right = max(ax.get_position().x1 for ax in visible)
+    assert left < 0.25 and right > 0.95, (left, right)  # the panels span the figure, row labels aside
+    # Between the last channel column and the output, no room for a missing column.
+    column_width = picture.inputs[0].ax.get_position().width
+    gap = picture.output.ax.get_position().x0 - picture.inputs[-1].ax.get_position().x1
+    assert gap < column_width
+    if channels > 1:
+        assert picture.width_px > ExplorerPicture(channels - 1).width_px  # the width follows the channels
+
+
+def test_changing_the_channels_switches_between_pictures_made_once():
+    from conv_lib.widgets.explorer import _PICTURES
+
+    explorer = conv_explorer(channels=3)
+    for channels in (1, 2, 4, 3):
+        explorer.controls["channels"].value = channels
+        assert explorer.drawing.channels == channels
+        assert explorer.drawing is _PICTURES[(channels, False)]
+    np.testing.assert_array_equal(pixels(explorer.picture.value), full_draw(explorer))
+
+
+def test_dilated_taps_box_each_tapped_cell_without_crossing_any_number():
+    explorer = conv_explorer(kind="small grid", channels=2, kernel_size=3, padding=1, dilation=2, row=1, column=1)
+    picture = explorer.drawing
+    renderer = picture.canvas.get_renderer()
+    for c in range(2):
+        taps, numbers = picture.taps[c], picture.inputs[c].texts
+        assert taps.get_visible() and numbers.shape == (8, 8)
+        assert taps.zorder < numbers[0, 0].zorder  # under the numbers, were they to meet
+        xs, ys = taps.get_data()
+        squares = picture.inputs[c].ax.transData.transform(np.column_stack([xs, ys])).reshape(-1, 6, 2)[:, :5]
+        assert len(squares) == 9  # 3 x 3 taps, 2 cells apart
+        for square in squares:
+            x0, y0 = square.min(axis=0)
+            x1, y1 = square.max(axis=0)
+            for text in numbers.flat:
+                box = text.get_window_extent(renderer)
+                inside = x0 < box.x0 and box.x1 < x1 and y0 < box.y0 and box.y1 < y1
+                outside = box.x1 < x0 or x1 < box.x0 or box.y1 < y0 or y1 < box.y0
+                assert inside or outside, (text.get_text(), square, box)
+    np.testing.assert_array_equal(pixels(explorer.picture.value), full_draw(explorer))
+
+
+def test_the_widgets_repr_gives_the_picture_and_a_sentence_besides_the_live_view():
+    from conv_lib.widgets.explorer import RUN_ME
+
+    explorer = conv_explorer()
+    bundle = explorer._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.model_id
+    assert bundle["text/plain"] == RUN_ME and "ConvExplorer(" not in bundle["text/plain"]
+    png = base64.b64decode(bundle["image/png"])
+    assert png == explorer.picture.value
+    assert bundle["text/html"].count("<img ") == 1 and "Run this notebook in Jupyter" in bundle["text/html"]
+
+
+@pytest.fixture(scope="module")
+def executed_demo():
+    """The demo notebook run by nbclient, the widgets' state saved in its metadata (as nbclient does)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook_path = Path(__file__).resolve().parent.parent / "notebooks" / "demo" / "conv_explorer.ipynb"
+    notebook = nbformat.read(notebook_path, as_version=4)
+    NotebookClient(notebook, timeout=120, kernel_name="python3", store_widget_state=True).execute()
+    return notebook
+
+
+def html_of(notebook):
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(notebook)
+    return body
+
+
+def test_a_static_copy_of_the_demo_shows_the_picture_and_says_to_run_it(executed_demo):
+    notebook = copy.deepcopy(executed_demo)
+    notebook.metadata.pop("widgets", None)  # saved without the widgets' state: JupyterLab's default
+    body = html_of(notebook)
+    assert "ConvExplorer(children" not in body
+    assert "Run this notebook in Jupyter (or `make demo`) to move the sliders" in body
+    assert body.count("<img ") == 1 and body.count('src="data:image/png;base64,') == 1
+
+
+def test_a_copy_saved_with_the_widgets_state_shows_the_widget_view_not_the_repr(executed_demo):
+    assert "application/vnd.jupyter.widget-state+json" in executed_demo.metadata["widgets"]
+    body = html_of(executed_demo)
+    assert "ConvExplorer(children" not in body
+    assert 'type="application/vnd.jupyter.widget-view+json"' in body  # drawn by the widgets' HTML manager
+    assert 'type="application/vnd.jupyter.widget-state+json"' in body  # with the Image's PNG in the state

@@ -8,12 +8,17 @@ included). Every problem is listed, one line each, a ready-made call first.
 unexplained() describes a wrong answer no misconception explains (its size, or
 its first wrong value); fail() and refuse() raise the Misconception, drawing
 the expected and the given maps first in a visible check, and keeping numbers
-out of a hidden check's message (hidden_words).
+out of a hidden check's message (hidden_words). A visible check's message for a
+wrong array answer of an EXPLORABLE function ends with a line to run that shows
+the function at work (explore_line; conv_lib.widgets.explore reads EXPLORABLE's
+case adapters, and nothing here imports the widgets).
 """
 
 import functools
 import math
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -270,7 +275,8 @@ class Verdict:
             self.raise_for(found)
 
     def raise_for(self, found):
-        """Raise one Misconception listing the found problems; in a visible check, draw the first wrong answer."""
+        """Raise one Misconception listing the found problems; in a visible check, draw the first wrong answer
+        and, when it is an array, end with the line that explores it (explore_line)."""
         runner = self.runner
         hide = runner.hidden and runner.numbers_hidden
         joined = listed([Misconception(codes, hidden_words(codes, explanation) if hide else explanation)
@@ -282,7 +288,59 @@ class Verdict:
             if isinstance(probe.given, np.ndarray):
                 draw_mismatch(self.picture, codes, explanation, probe.expected, probe.given)
                 joined.expected = np.array(probe.expected, dtype=float)
+                joined = with_explore_line(joined, runner.name)  # a wrong map: the learner can watch it made
         raise joined
+
+
+# --------------------------------------------------------------------------
+# The functions a learner can watch at work: conv_lib.widgets.explore(function)
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Explorable:
+    """A graded function whose wrong answer conv_lib.widgets.explore shows window by window.
+
+    as_batch(*args, **kwargs): one call of the check, as one batch convolution
+        (x (N, C_in, H, W), w (C_out, C_in, kH, kW), b (C_out,), stride, padding);
+        the answer (Ho, Wo), (C_out, Ho, Wo) or (N, C_out, Ho, Wo) gets its missing
+        leading axes of length one (any answer: explore prepends them up to four axes).
+    axes: the axes of the function's answer, the last of ("image", "filter", "row", "column").
+    bias: whether the function adds a bias (corr2d has none).
+    """
+
+    as_batch: Callable
+    axes: tuple
+    bias: bool = True
+
+
+#: The explorable functions, by name: each one's case adapter, described once. Its check is
+#: conv_lib.diagnose's check_<name>; a visible check's message for a wrong array answer
+#: ends with explore_line(name).
+EXPLORABLE = {
+    "corr2d": Explorable(lambda x, k, padding=0, stride=1: (x[None, None], k[None, None], [0.0], stride, padding),
+                         ("row", "column"), bias=False),
+    "conv2d_multi_in": Explorable(lambda x, w, b=0.0: (x[None], w[None], [b], 1, 0), ("row", "column")),
+    "conv2d_multi_out": Explorable(lambda x, w, b: (x[None], w, b, 1, 0), ("filter", "row", "column")),
+    "conv2d": Explorable(lambda x, w, b, stride=1, padding=0: (x, w, b, stride, padding),
+                         ("image", "filter", "row", "column")),
+}
+
+
+def explore_line(name):
+    """The last line of a visible check's message for a wrong array answer of an explorable function:
+    one line to run in the notebook (the test cell imports only diagnose and plots)."""
+    return f"See your function at work: import conv_lib.widgets; conv_lib.widgets.explore({name})"
+
+
+def with_explore_line(error, name):
+    """error with explore_line(name) as its last line, when the function is explorable; else error itself."""
+    if name not in EXPLORABLE:
+        return error
+    told = Misconception(error.codes, error.explanation + "\n" + explore_line(name), expected=error.expected,
+                         given=error.given, first_codes=error.first_codes)
+    told.__cause__ = error.__cause__
+    return told
 
 
 def with_ready_made_call(runners, error):

@@ -25,10 +25,15 @@ multi_channel.py: notebook 02
     show_channels           an image is a stack of channels, e.g. red, green, blue
     draw_channel_sum        THE rule: each kernel channel meets its own input
                             channel; the responses, plus one bias, add up to ONE map
-many_filters.py: notebook 03 (draw_layer again in 05)
+many_filters.py: notebook 03 (draw_layer and draw_filters_to_maps again in 05, 07)
     draw_weight_tensor      the weights (C_out, C_in, kH, kW): C_out filters,
                             each a stack of C_in slices; C_out filters make C_out maps
     draw_layer              a layer as boxes: (C_in, H, W) -> (C_out, Ho, Wo)
+    draw_filters_to_maps    why 128 maps and not 8192: each filter a C_in-deep stack wired
+                            to every input channel (to its group's, with groups) and summed
+                            into ONE map; the C_out x C_in kernels as a grid, one column per filter
+    animate_filters_to_maps the same picture, one filter at a time (a FuncAnimation)
+    kernel_mask             (no picture) which kernels a layer has: (C_in, C_out) of 0 and 1
 conv_pool_stack.py: notebook 04
     draw_stack              a conv-ReLU-pool stack as the tensors it makes, with their shapes
     draw_max_pool           max pooling, channel by channel: C channels in, C channels out
@@ -93,7 +98,15 @@ from .conv_pool_stack import (
 )
 from .groups_depthwise import MAX_GROUP_CHANNELS, channel_colours, draw_groups, draw_separable, groups_wiring
 from .learning_filters import draw_activation_std
-from .many_filters import draw_layer, draw_weight_tensor
+from .many_filters import (
+    MAX_DRAWN_CHANNELS,
+    MAX_SHOWN_FILTERS,
+    animate_filters_to_maps,
+    draw_filters_to_maps,
+    draw_layer,
+    draw_weight_tensor,
+    kernel_mask,
+)
 from .maps import show_maps
 from .mismatch import first_wrong_position, show_mismatch
 from .multi_channel import draw_channel_sum, show_channels
@@ -127,8 +140,13 @@ __all__ = [
     "draw_channel_sum",
     "show_channels",
     # many_filters.py: notebook 03
+    "MAX_DRAWN_CHANNELS",
+    "MAX_SHOWN_FILTERS",
+    "animate_filters_to_maps",
+    "draw_filters_to_maps",
     "draw_layer",
     "draw_weight_tensor",
+    "kernel_mask",
     # conv_pool_stack.py: notebook 04
     "SPATIAL_KINDS",
     "SPEC_FORMS",

@@ -1,4 +1,4 @@
-"""What the pictures of all six notebooks share: sizes, colours, numbers, the sample photo, grids of cells, boxes.
+"""What the pictures of all the notebooks share: sizes, colours, numbers, the sample photo, grids of cells, boxes.
 
 Every other module of conv_lib.plots builds on this one, and this one imports
 none of them. Its public names:
@@ -8,21 +8,27 @@ none of them. Its public names:
     format_number           a number as a learner writes it: "19", "0.33"
     format_factor           the same as a factor or a term: "(-1)"
     symmetric_limit         the vmax of a colour scale centred on 0
-    channel_colormap        black to red, green or blue: one colour channel of a photo
+    channel_colormap        black to red, green or blue: one colour channel of a photo,
+                            equally bright for equal values in all three
 
 and, for the pictures: the figure size limit and the one way to start a figure
 (_new_figure), the grid of numbered cells (_grid) and its outlines (_outline),
-an image's checks and channel names, colours mixed with white (_mix), boxes seen
-in perspective (_cuboid), plurals (_plural) and text widths (_text_width).
+one colour scale for several panels (_shared_range), an image's checks and
+channel names, colours mixed with white (_mix), boxes seen in perspective (_cuboid), plurals (_plural), text widths (_text_width) and
+titles wrapped to a figure's width (_wrapped_title).
+
+Pictures that put channels (or maps) side by side draw them all on one colour
+scale (_shared_range), so that the same colour means the same number in every panel.
 """
 
 import functools
 import math
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import cbook, colormaps
-from matplotlib.colors import LinearSegmentedColormap, to_rgb
+from matplotlib.colors import ListedColormap, to_rgb
 from matplotlib.patches import Polygon, Rectangle
 from PIL import Image
 
@@ -40,8 +46,9 @@ CAPTION_FONTSIZE = 10
 #: Colour of outlines that point at "this cell" or "this window".
 HIGHLIGHT = "tab:orange"
 
-#: Each colour channel of a photo is drawn from black (none of that colour) to the colour itself.
-CHANNEL_TINTS = {"red": "#ff2020", "green": "#20e020", "blue": "#3070ff"}
+#: Each colour channel of a photo is drawn from black (none of that colour) to its colour (all
+#: of it); the three colours are equally light (CIE L* 54), so equal numbers look equally bright.
+CHANNEL_TINTS = {"red": "#ff2020", "green": "#209620", "blue": "#3c7cff"}
 
 
 # --------------------------------------------------------------------------
@@ -82,12 +89,72 @@ def _new_figure(width, height):
     return plt.figure(figsize=(min(width, MAX_FIGURE_WIDTH), height), layout="constrained")
 
 
+def _shared_range(*arrays, symmetric=False):
+    """One colour scale for several panels: (vmin, vmax) over the finite values of all the arrays.
+
+    arrays:    any shapes, e.g. the channels (H, W) of an image or a stack (C, H, W).
+    symmetric: False: from the smallest to the largest value of them all; True:
+               centred on 0, from -m to m, m the largest absolute value (symmetric_limit).
+    Returns (vmin, vmax), floats with vmin < vmax: all equal values v give (v - 0.5, v + 0.5),
+    and no finite value at all gives (0, 1).
+    """
+    if symmetric:
+        limit = symmetric_limit(*arrays)
+        return -limit, limit
+    finite = [a[np.isfinite(a)] for a in map(np.asarray, arrays)]
+    finite = [a for a in finite if a.size]
+    if not finite:
+        return 0.0, 1.0
+    low, high = float(min(a.min() for a in finite)), float(max(a.max() for a in finite))
+    return (low - 0.5, high + 0.5) if low == high else (low, high)
+
+
+def _to_linear(srgb):
+    """sRGB components (0..1) as linear light (0..1): what luminance adds up."""
+    srgb = np.asarray(srgb, dtype=float)
+    return np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+
+
+def _to_srgb(linear):
+    """Linear-light components (0..1) back to sRGB, as colours are written."""
+    linear = np.clip(linear, 0.0, 1.0)
+    return np.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear ** (1 / 2.4) - 0.055)
+
+
+def _luminance(linear_rgb):
+    """The relative luminance Y (0 black .. 1 white) of linear-light RGB colours (..., 3)."""
+    return np.asarray(linear_rgb) @ np.array([0.2126, 0.7152, 0.0722])
+
+
+def _luminance_of_lightness(lightness):
+    """CIE L* (0 .. 100) -> relative luminance Y (0 .. 1), the inverse of L* = 116 Y^(1/3) - 16."""
+    lightness = np.asarray(lightness, dtype=float)
+    return np.where(lightness > 8, ((lightness + 16) / 116) ** 3, lightness * 27 / 24389)
+
+
+def _lightness(linear_rgb):
+    """CIE L* (0 black .. 100 white) of linear-light RGB colours (..., 3)."""
+    luminance = _luminance(linear_rgb)
+    return np.where(luminance > 216 / 24389, 116 * np.cbrt(luminance) - 16, luminance * 24389 / 27)
+
+
 def channel_colormap(name):
-    """A colormap from black to the colour ``name`` ("red", "green" or "blue"), or None."""
+    """A colormap for one colour channel ("red", "green" or "blue"), or None for any other name.
+
+    It runs from black (0: none of that colour) to the channel's colour
+    (CHANNEL_TINTS; 1: all of it), its lightness (CIE L*) growing evenly with the
+    value. The three colours are equally light (L* about 54), so the same number
+    looks equally bright in the red, the green and the blue panel: panels on one
+    colour scale can be compared by eye.
+    """
     colour = CHANNEL_TINTS.get(str(name).lower())
     if colour is None:
         return None
-    return LinearSegmentedColormap.from_list(f"black_to_{name}", ["black", colour])
+    tint = _to_linear(to_rgb(colour))
+    tint_lightness = float(_lightness(tint))
+    luminance = _luminance_of_lightness(np.linspace(0.0, tint_lightness, 256))
+    linear = luminance[:, None] / _luminance(tint) * tint  # the tint dimmed: the same hue, less light
+    return ListedColormap(_to_srgb(linear), name=f"black_to_{name}")
 
 
 def _channel_names(names, x):
@@ -276,3 +343,10 @@ def _cuboid(ax, left, bottom, thickness, height, depth, colour):
 def _text_width(text, fontsize):
     """About how wide (inches) one line of ``text`` is at ``fontsize`` points (digits and letters ~0.6 em)."""
     return max((len(line) for line in str(text).split("\n")), default=0) * 0.62 * fontsize / 72
+
+
+def _wrapped_title(text, width, fontsize):
+    """``text`` with each of its lines wrapped (textwrap, at spaces) to fit ``width`` inches at ``fontsize`` points."""
+    characters = max(int(width / (0.62 * fontsize / 72)), 20)
+    return "\n".join(textwrap.fill(line, characters, break_long_words=False, break_on_hyphens=False) or line
+                     for line in str(text).split("\n"))

@@ -33,6 +33,7 @@ from .common import (
     _new_figure,
     _outline,
     _plural,
+    _shared_range,
     _text_width,
 )
 
@@ -255,6 +256,9 @@ def draw_max_pool(x, size=2, stride=2, names=None):
     window it comes from. Cells that no window covers are greyed out. The pooled
     values are conv_lib.ops.max_pool2d(x[None], size, stride)[0]. The caption says
     that each channel is pooled on its own: C channels in, C channels out.
+    The cells are white (their numbers, not their shades, carry the values), and
+    all panels, input and pooled, share one colour scale, vmin..vmax = the
+    smallest..the largest value of x.
     Axes labels: "input c", "arrow c", "pooled c".
     Returns the Figure.
     """
@@ -285,10 +289,11 @@ def draw_max_pool(x, size=2, stride=2, names=None):
     fig.get_layout_engine().set(h_pad=0.1)  # room between a row's outlines and the next row's titles
     axes = fig.subplots(C, 3, squeeze=False, width_ratios=widths)
     blank = LinearSegmentedColormap.from_list("white", ["white", "white"])
+    vmin, vmax = _shared_range(x)  # pooled values are values of x: one scale holds both
     for c in range(C):
         ax_in, ax_arrow, ax_out = axes[c]
-        _grid(ax_in, x[c], f"x[{c}]: {names[c]}", blank, True, muted=~covered)
-        _grid(ax_out, pooled[c], f"pooled[{c}]: {names[c]}", blank, True)
+        _grid(ax_in, x[c], f"x[{c}]: {names[c]}", blank, True, vmin, vmax, muted=~covered)
+        _grid(ax_out, pooled[c], f"pooled[{c}]: {names[c]}", blank, True, vmin, vmax)
         ax_out.set_xlim(-1.5, Wo + 0.5)  # cells as large as the input's, centred
         ax_out.set_ylim(Ho - 0.5 + (H - Ho) / 2, -0.5 - (H - Ho) / 2)
         for spine in ax_out.spines.values():

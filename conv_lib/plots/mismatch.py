@@ -7,7 +7,11 @@
 import numpy as np
 
 from ..checks import as_real_array
-from .common import _grid, _new_figure, _outline, format_number, symmetric_limit
+from .common import _grid, _new_figure, _outline, _wrapped_title, format_number, symmetric_limit
+
+#: The width (inches) of show_mismatch's figures, and its headline's font size (points).
+MISMATCH_WIDTH, SHAPE_MISMATCH_WIDTH, HEADLINE_FONTSIZE = 9.5, 8.0, 12
+
 
 def first_wrong_position(expected, given, rtol=1e-6):
     """The first index, in C order (row by row), where ``given`` differs from ``expected``; None if none does.
@@ -56,7 +60,13 @@ def show_mismatch(expected, given, title=None):
     and named in the title, e.g. "first wrong value at (row 1, column 2): expected 7, got 5".
     Different shapes: the two arrays side by side (the first channel of each
     when they have 3 axes), with a title naming both shapes.
-    title: an extra first line for the figure title.
+    Colour scales: "expected" and "your output" panels, all channels, on one
+    scale centred on 0, -m..m (m the largest absolute value among them); the
+    differences on one scale of their own, -d..d.
+    title: an extra first line for the figure title, e.g. a check's headline.
+    The whole title is wrapped at spaces to the figure's width (9.5 inches; 8
+    for different shapes), so a long headline takes several lines and the
+    figure keeps its width.
     Returns the Figure.
     """
     expected, given = as_real_array(expected, "expected"), as_real_array(given, "given")
@@ -78,7 +88,7 @@ def show_mismatch(expected, given, title=None):
     difference_limit = symmetric_limit(difference[channels])
     annotate = expected3.shape[1] * expected3.shape[2] <= 49
     aspect = expected3.shape[1] / expected3.shape[2]
-    fig = _new_figure(9.5, min(2.8 * aspect, 4.0) * len(channels) + 0.9)
+    fig = _new_figure(MISMATCH_WIDTH, min(2.8 * aspect, 4.0) * len(channels) + 0.9)
     axes = fig.subplots(len(channels), 3, squeeze=False)
     for row, c in enumerate(channels):
         prefix = f"channel {c}: " if three_axes else ""
@@ -99,15 +109,25 @@ def show_mismatch(expected, given, title=None):
             f"first wrong value at ({_position_words(wrong)}): "
             f"expected {format_number(expected[wrong])}, got {format_number(given[wrong])}"
         )
-    fig.suptitle(verdict if title is None else f"{title}\n{verdict}", fontsize=12)
+    _headline(fig, verdict, title)
     return fig
+
+
+def _headline(fig, verdict, title):
+    """The figure's title: ``title`` (if any) over ``verdict``, wrapped to the figure's width; the figure
+    grows taller (never wider) by one line's height for each line past the two its height allows for."""
+    text = _wrapped_title(verdict if title is None else f"{title}\n{verdict}", fig.get_figwidth() - 0.4,
+                          HEADLINE_FONTSIZE)
+    fig.suptitle(text, fontsize=HEADLINE_FONTSIZE)
+    extra_lines = max(text.count("\n") - 1, 0)
+    fig.set_figheight(fig.get_figheight() + extra_lines * 1.25 * HEADLINE_FONTSIZE / 72)
 
 
 def _show_shape_mismatch(expected, given, title):
     """show_mismatch for arrays of different shapes: both side by side, cells of one size, their shapes in the title."""
     firsts = [array[0] if array.ndim == 3 else array for array in (expected, given)]
     rows, columns = max(f.shape[0] for f in firsts), max(f.shape[1] for f in firsts)
-    fig = _new_figure(8.0, min(3.6 * rows / columns, 5.0) + 0.9)
+    fig = _new_figure(SHAPE_MISMATCH_WIDTH, min(3.6 * rows / columns, 5.0) + 0.9)
     axes = fig.subplots(1, 2)
     limit = symmetric_limit(*firsts)
     for ax, array, first, name in zip(axes, (expected, given), firsts, ("expected", "your output")):
@@ -119,5 +139,5 @@ def _show_shape_mismatch(expected, given, title):
             spine.set_visible(False)
         ax.set_label("expected" if name == "expected" else "given")
     verdict = f"shapes differ: expected {expected.shape}, got {given.shape}"
-    fig.suptitle(verdict if title is None else f"{title}\n{verdict}", fontsize=12)
+    _headline(fig, verdict, title)
     return fig

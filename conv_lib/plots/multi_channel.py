@@ -16,10 +16,21 @@ from .common import (
     _channel_names,
     _grid,
     _new_figure,
+    _shared_range,
     channel_colormap,
     format_number,
-    symmetric_limit,
 )
+
+
+def _in_unit_range(x):
+    """Whether every value of x is in [0, 1], as a photo's are."""
+    return bool(np.all((x >= 0) & (x <= 1)))
+
+
+def _input_scale(x):
+    """The one colour scale of an image's channels: 0..1 for values in [0, 1] (a photo), else x's min..max."""
+    return (0.0, 1.0) if _in_unit_range(x) else _shared_range(x)
+
 
 def show_channels(x, names=None):
     """Show an image as the stack of channels it is: one panel per channel.
@@ -27,18 +38,20 @@ def show_channels(x, names=None):
     x:     (C, H, W), channels first.
     names: C channel names; default ("red", "green", "blue") when C == 3, else
            "channel 0", "channel 1", ... . A channel named red, green or blue is
-           drawn from black (none of that colour) to its colour; others in grey.
+           drawn from black (none of that colour) to its colour, the three colours
+           equally light (channel_colormap); others in grey.
     When C == 3 and all values are in [0, 1], a first panel shows the colour image itself.
-    All channels share one scale, so their brightness can be compared.
+    All channel panels on one colour scale, vmin..vmax: 0..1 when every value is
+    in [0, 1] (a photo), else the smallest..the largest value of x; so a value
+    looks equally bright in every channel and the panels can be compared.
     Numbers are written in when a channel has at most 36 cells.
-    Returns the Figure.
+    Returns the Figure; the channel panels' axes are labelled "channel 0", "channel 1", ...
     """
     x = _as_image(x)
     C = x.shape[0]
     names = _channel_names(names, x)
-    in_unit_range = bool(np.all((x >= 0) & (x <= 1)))
-    show_colour = C == 3 and in_unit_range
-    vmin, vmax = (0.0, 1.0) if in_unit_range else (float(x.min()), float(x.max()))
+    vmin, vmax = _input_scale(x)
+    show_colour = C == 3 and _in_unit_range(x)
     panels = C + show_colour
     ncols = min(panels, 6)
     nrows = -(-panels // ncols)
@@ -80,10 +93,15 @@ def draw_channel_sum(x, w, b=0.0, names=None):
     channel; b: the filter's one bias (a number).
     names: C_in channel names (default red, green, blue for 3 channels, else "channel c").
     Draws three rows: the input channels x[c]; under each, its own kernel channel
-    w[c]; under that, the response corr2d(x[c], w[c]) (all responses on one
-    colour scale centred on 0), with "+" between them, then "+ bias" and "=" the
-    summed map conv2d_multi_in(x, w, b): one feature map (its axes are labelled
-    "sum"). Numbers are written in when a map has at most 36 cells (kernels: 25).
+    w[c]; under that, the response corr2d(x[c], w[c]), with "+" between them,
+    then "+ bias" and "=" the summed map conv2d_multi_in(x, w, b): one feature
+    map (its axes are labelled "sum"). Each row is on one colour scale: the
+    input channels on vmin..vmax (0..1 for a photo, else x's min..max), the
+    kernel channels on -m..m (m the largest |w|), and the responses and the
+    summed map together on -r..r (r the largest absolute value among them), so
+    the sum's colours are the responses' colours added. Numbers are written in
+    when a map has at most 36 cells (kernels: 25); when they are not, a colour
+    bar beside the sum gives the scale of the responses and the sum.
     With more than 5 channels, the middle ones are drawn as "...".
     Raises the course's ValueError when w does not have one channel per channel of x.
     Returns the Figure.
@@ -115,10 +133,9 @@ def draw_channel_sum(x, w, b=0.0, names=None):
     fig = _new_figure(panel * sum(widths) + 1.2, panel * aspect * 2.0 + panel * 0.6 + 1.3)
     grid = fig.add_gridspec(3, len(columns), width_ratios=widths, height_ratios=[aspect, 0.6, aspect])
 
-    in_unit_range = bool(np.all((x >= 0) & (x <= 1)))
-    input_scale = (0.0, 1.0) if in_unit_range else (float(x.min()), float(x.max()))
-    kernel_limit = symmetric_limit(w)
-    response_limit = symmetric_limit(*responses)
+    input_scale = _input_scale(x)
+    kernel_scale = _shared_range(w, symmetric=True)
+    response_scale = _shared_range(*responses, feature_map, symmetric=True)  # the sum on the responses' scale
     annotate_maps = responses[0].size <= ANNOTATE_MAX_CELLS
     annotate_input = x.shape[1] * x.shape[2] <= ANNOTATE_MAX_CELLS
     annotate_kernel = w.shape[1] * w.shape[2] <= 25
@@ -128,8 +145,8 @@ def draw_channel_sum(x, w, b=0.0, names=None):
             c = value
             top, middle, bottom = (fig.add_subplot(grid[row, column]) for row in range(3))
             _grid(top, x[c], f"x[{c}]: {names[c]}", channel_colormap(names[c]) or "gray", annotate_input, *input_scale)
-            _grid(middle, w[c], f"w[{c}]", "RdBu_r", annotate_kernel, -kernel_limit, kernel_limit)
-            _grid(bottom, responses[c], f"corr2d(x[{c}], w[{c}])", "RdBu_r", annotate_maps, -response_limit, response_limit)
+            _grid(middle, w[c], f"w[{c}]", "RdBu_r", annotate_kernel, *kernel_scale)
+            _grid(bottom, responses[c], f"corr2d(x[{c}], w[{c}])", "RdBu_r", annotate_maps, *response_scale)
             for ax, label in zip((top, middle, bottom), ("input", "kernel", "response")):
                 ax.set_label(f"{label} {c}")
             if first_channel_column:
@@ -154,11 +171,11 @@ def draw_channel_sum(x, w, b=0.0, names=None):
             ax.set_label("bias")
         else:  # the summed map: one feature map
             ax = fig.add_subplot(grid[2, column])
-            sum_limit = symmetric_limit(feature_map)
-            image = _grid(ax, feature_map, "one feature map", "RdBu_r", annotate_maps, -sum_limit, sum_limit)
+            image = _grid(ax, feature_map, "one feature map", "RdBu_r", annotate_maps, *response_scale)
             ax.set_label("sum")
             if not annotate_maps:
-                fig.colorbar(image, ax=ax, shrink=0.8)
+                colour_bar = fig.colorbar(image, ax=ax, shrink=0.8)
+                colour_bar.set_label("responses and sum: one scale", fontsize=9)
     if C <= 5:
         title = " + ".join(names) + " + bias = one feature map"
     else:

@@ -1,18 +1,16 @@
 """The lecture demo: sliders that show how one filter meets every input channel.
 
     from conv_lib.widgets import conv_explorer
-    conv_explorer()          # in a notebook, or served alone by Voila (make demo)
+    conv_explorer()                 # in a notebook, or served alone by Voila (make demo)
+    conv_explorer(projector=True)   # large type, controls beside the picture
 
-The picture, redrawn on every change:
-
-    row 1  each input channel, zero-padded, with the current window outlined
-    row 2  the highlighted filter's channels w[f, c], one per input channel
-    row 3  the products window * w[f, c], each titled with its sum
-    row 4  the highlighted filter's output map with the current cell marked,
-           and every filter's map (C_out filters make C_out maps)
-
-Under it, the arithmetic "sum over channels + bias = value" with the real
-numbers, and the shapes, the output-size formula and the parameter count.
+The picture (explorer_picture.py), redrawn on every change: each input channel
+with the current window outlined, the highlighted filter's channel under it,
+their product under that, and the sum drawn as an equation, each channel's sum
++ bias b[h] = out[h, i, j]; on the right the highlighted filter's output map with
+the current cell marked, and every filter's map (C_out filters make C_out maps).
+Above it, the same arithmetic as a line of text, the shapes, the output-size
+formula and the parameter count.
 
 The groups control (notebook 07) splits the channels and the filters into
 ``groups`` equal groups: filter f belongs to group g = f // (C_out/groups) and
@@ -21,43 +19,52 @@ kH, kW). Its choices are the divisors of gcd(channels, filters), kept valid as
 those two change (an invalid value falls back to the largest valid one below
 it). The picture follows the highlighted filter: the channels its group reads
 are drawn as usual; the others are dimmed, without the window, and say which
-channels the group reads; rows 2 and 3 stay blank under them, and the
-arithmetic sums only the group's channels. groups = channels is depthwise
-convolution: no sum across channels.
+channels the group reads; rows 2 and 3 and the equation stay blank under them.
+groups = channels is depthwise convolution: no sum across channels.
 
-Speed: the matplotlib figure and all its artists are made once; a change only
-updates their data (set_data, set_text, ...) and renders the figure to a PNG
-shown by an ipywidgets Image. No figure is made per change (`make bench` times
-a redraw).
+The projector toggle (CSS class "conv-projector") swaps in a larger picture
+and puts the controls in a column beside it, with larger text lines; served by
+Voila, the page then shows the demo alone, so that it fits a 1920 x 1080 screen.
+
+Speed: one ExplorerPicture per (channel count, look), made on first use and
+kept for the kernel's life (picture_for); a change only updates its artists
+(set_data, set_text, ...) and renders it to a PNG shown by an ipywidgets Image.
+No figure is made per change (`make bench` times a redraw).
+
+A static copy of the notebook (nbconvert's HTML, GitHub's viewer) shows the
+picture and a sentence saying to run the notebook, not the widget's repr:
+see ConvExplorer._repr_mimebundle_.
 """
 
-import io
+import base64
+import html
+import re
 from contextlib import contextmanager
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Rectangle
-from PIL import Image
 
 from ..ops import conv2d, pad2d
-from ..plots import channel_colormap, format_factor, format_number, sample_photo, symmetric_limit
+from ..plots import format_factor, format_number, sample_photo
 from ..shapes import channels_of_filter, effective_kernel_size, group_counts, group_of_filter, output_size
+from .explorer_picture import (  # noqa: F401  (the package's names, re-exported in __init__.py)
+    ANNOTATE_MAX_SIDE,
+    DIMMED,
+    HIGHLIGHT,
+    MAX_CHANNELS,
+    MAX_FILTERS,
+    MAX_KERNEL,
+    ExplorerPicture,
+    _Panel,
+    _symmetric,
+)
 
-MAX_CHANNELS = 4
-MAX_FILTERS = 8
-MAX_KERNEL = 7
-#: Numbers are written in a panel's cells only up to this many cells a side.
-ANNOTATE_MAX_SIDE = 10
 PHOTO_SIZE = 40
 GRID_SIZE = 6
 PRESETS = ("random", "edge", "colour-opponent edge", "blur", "identity")
 CHANNEL_NAMES = ("red", "green", "blue", "extra")
-HIGHLIGHT = "tab:orange"
-#: How opaque the input channels the highlighted filter does not read are drawn.
-DIMMED = 0.25
+#: What a static copy of the notebook says in place of the sliders.
+RUN_ME = "Run this notebook in Jupyter (or `make demo`) to move the sliders: this is a still picture of the demo."
 
 
 # --------------------------------------------------------------------------
@@ -135,237 +142,6 @@ def preset_filters(preset, C_out, C_in, k, groups=1):
         else:
             w[f, f % depth, k // 2, k // 2] = 1.0
     return w, b
-
-
-# --------------------------------------------------------------------------
-# The picture: one figure, artists made once, data updated
-# --------------------------------------------------------------------------
-
-
-class _Panel:
-    """One axes showing a 2-D array, with its numbers written in when it is small.
-
-    moving: True for panels that change whenever the window moves; their artists are
-    "animated", so a full draw skips them and ExplorerPicture draws them on top.
-    """
-
-    def __init__(self, ax, cmap, max_side, moving=False):
-        self.ax, self.max_side, self.moving = ax, max_side, moving
-        self.image = ax.imshow(np.zeros((1, 1)), cmap=cmap, interpolation="nearest")
-        ax.set_xticks([]), ax.set_yticks([])
-        ax.set_title("title", fontsize=9)  # a stand-in, so that the layout leaves room for titles
-        self.texts = np.empty((0, 0), dtype=object)  # one text artist per cell, made when the shape changes
-
-    def show(self, array, title, vmin, vmax, cmap=None, annotate=True, alpha=1.0):
-        """Show ``array`` (H, W) on the colour scale vmin..vmax, numbers written in if it is small.
-
-        alpha: below 1 to dim the panel (a channel the highlighted filter does not read).
-        """
-        H, W = array.shape
-        self.ax.set_visible(True)
-        self.image.set_visible(True)
-        self.image.set_alpha(alpha)
-        self.image.set_data(array)
-        self.image.set_extent((-0.5, W - 0.5, H - 0.5, -0.5))
-        self.image.set_clim(vmin, vmax)
-        if cmap is not None:
-            self.image.set_cmap(cmap)
-        self.ax.set_xlim(-0.5, W - 0.5)
-        self.ax.set_ylim(H - 0.5, -0.5)
-        self.ax.set_title(title, fontsize=9)
-        self._keep_texts((H, W) if annotate and max(H, W) <= self.max_side else (0, 0))
-        for (i, j), text in np.ndenumerate(self.texts):
-            text.set_text(format_number(array[i, j]))
-            text.set_color(self._readable_on(array[i, j]))
-            text.set_alpha(alpha)
-
-    def blank(self):
-        """An empty frame: no picture, no numbers, no title (nothing meets this input channel)."""
-        self.ax.set_visible(True)
-        self.image.set_visible(False)
-        self.ax.set_title("", fontsize=9)
-        self._keep_texts((0, 0))
-
-    def _keep_texts(self, shape):
-        """One text artist per cell of ``shape`` (hidden texts still cost drawing time)."""
-        if self.texts.shape == shape:
-            return
-        for text in self.texts.flat:
-            text.remove()
-        self.texts = np.empty(shape, dtype=object)
-        for (i, j), _ in np.ndenumerate(self.texts):
-            self.texts[i, j] = self.ax.text(j, i, "", ha="center", va="center", fontsize=7, animated=self.moving)
-
-    def _readable_on(self, value):
-        """Black or white, whichever reads better on the cell colour of ``value``."""
-        red, green, blue, _ = self.image.cmap(self.image.norm(value))
-        return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white"
-
-    def hide(self):
-        self.ax.set_visible(False)
-
-    def moving_artists(self):
-        """The artists ExplorerPicture redraws after each move (none when hidden)."""
-        if not (self.moving and self.ax.get_visible()):
-            return []
-        return [self.image, self.ax.title, *self.texts.flat]
-
-
-def _symmetric(array):
-    """A colour scale centred on 0 that holds every value of ``array``."""
-    limit = symmetric_limit(array)
-    return -limit, limit
-
-
-class ExplorerPicture:
-    """The demo's figure, made once. ``render(state)`` updates the artists and returns a PNG.
-
-    Two speeds. When only the window moved, the figure without its moving parts (kept
-    from the last full draw) is restored and just the moving artists are drawn on top:
-    the window outlines, the products, the output's marked cell and their titles
-    (matplotlib's blitting). Any other change redraws everything.
-    """
-
-    def __init__(self, width=11.0, height=8.6, dpi=80):
-        self.figure = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
-        self.canvas = FigureCanvasAgg(self.figure)
-        grid = self.figure.add_gridspec(4, 2 * MAX_CHANNELS)
-        row_of_channels = [grid[row, 2 * c : 2 * c + 2] for row in range(3) for c in range(MAX_CHANNELS)]
-        axes = [self.figure.add_subplot(cell) for cell in row_of_channels]
-        self.inputs = [_Panel(ax, "gray", ANNOTATE_MAX_SIDE) for ax in axes[:MAX_CHANNELS]]
-        self.kernels = [_Panel(ax, "RdBu_r", MAX_KERNEL) for ax in axes[MAX_CHANNELS : 2 * MAX_CHANNELS]]
-        self.products = [_Panel(ax, "RdBu_r", MAX_KERNEL, moving=True) for ax in axes[2 * MAX_CHANNELS :]]
-        self.output = _Panel(self.figure.add_subplot(grid[3, 0:2]), "RdBu_r", ANNOTATE_MAX_SIDE)
-        maps_grid = grid[3, 2:].subgridspec(2, MAX_FILTERS // 2)
-        self.maps = [_Panel(self.figure.add_subplot(maps_grid[f // 4, f % 4]), "RdBu_r", 0) for f in range(MAX_FILTERS)]
-        self.windows = [self._outline(panel.ax, HIGHLIGHT, 2.5) for panel in self.inputs]
-        self.image_borders = [self._outline(panel.ax, "white", 1.0, linestyle="--") for panel in self.inputs]
-        self.taps = [
-            panel.ax.add_line(Line2D([], [], linestyle="", marker="o", markersize=3, color=HIGHLIGHT))
-            for panel in self.inputs
-        ]
-        # On a channel the highlighted filter does not read: which channels its group reads.
-        self.unread = [
-            panel.ax.text(0.5, 0.5, "", transform=panel.ax.transAxes, ha="center", va="center", fontsize=9,
-                          bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "grey"}, visible=False)
-            for panel in self.inputs
-        ]
-        self.cell = self._outline(self.output.ax, HIGHLIGHT, 2.5)
-        for panel in (self.inputs[0], self.kernels[0], self.products[0], self.output):
-            panel.ax.set_ylabel("two lines\nof label", fontsize=9)  # stand-ins for the row labels
-        # Lay the figure out once, with every title in place; then freeze the layout
-        # (no solver run per change) and mark what moves with the window as animated:
-        # a full draw skips those, and render() draws them on top.
-        self.canvas.draw()
-        self.figure.set_layout_engine("none")
-        moving = [self.output.ax.title, self.cell, *self.windows, *self.taps]
-        for panel in self.products:
-            moving += [panel.image, panel.ax.title]
-        for artist in moving:
-            artist.set_animated(True)
-        self._background, self._drawn = None, None
-
-    @staticmethod
-    def _outline(ax, colour, width, linestyle="-", animated=False):
-        return ax.add_patch(
-            Rectangle((0, 0), 1, 1, fill=False, edgecolor=colour, linewidth=width, linestyle=linestyle, animated=animated)
-        )
-
-    def render(self, state):
-        """Show ``state`` and return the figure as PNG bytes."""
-        if self._drawn != state.layout:
-            self._show_still_parts(state)
-            self.canvas.draw()  # everything but the animated (moving) artists
-            self._background, self._drawn = self.canvas.copy_from_bbox(self.figure.bbox), state.layout
-        else:
-            self.canvas.restore_region(self._background)
-        self._show_moving_parts(state)
-        for artist in self._moving_artists(state):
-            self.figure.draw_artist(artist)
-        buffer = io.BytesIO()
-        # RGB (the figure is opaque) at level 1 compresses fastest; the PNG is sent, not stored.
-        rgb = np.ascontiguousarray(np.asarray(self.canvas.buffer_rgba())[..., :3])
-        Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1)
-        return buffer.getvalue()
-
-    def _show_still_parts(self, state):
-        """Panels that stay put while the window moves: inputs, filter channels, maps."""
-        C, F, h = state.x.shape[0], state.w.shape[0], state.highlight
-        H, W = state.x.shape[1:]
-        input_range = (float(state.x_padded.min()), float(state.x_padded.max()) or 1.0)
-        for c in range(MAX_CHANNELS):
-            if c >= C:
-                for panel in (self.inputs[c], self.kernels[c], self.products[c]):
-                    panel.hide()
-                self.unread[c].set_visible(False)
-                continue
-            read = c in state.read
-            cmap = channel_colormap(state.names[c]) or "gray"
-            self.inputs[c].show(state.x_padded[c], f"x[{c}]: {state.names[c]}", *input_range, cmap=cmap,
-                                annotate=state.kind == "small grid", alpha=1.0 if read else DIMMED)
-            self.image_borders[c].set_bounds(state.padding - 0.5, state.padding - 0.5, W, H)
-            self.image_borders[c].set_visible(state.padding > 0)
-            self.unread[c].set_text(state.unread_label())
-            self.unread[c].set_visible(not read)
-            self.windows[c].set_visible(read)
-            if read:
-                self._show_filter_channel(state, c)
-            else:
-                self.kernels[c].blank()
-                self.products[c].blank()
-        self.output.show(state.outputs[h], "", *_symmetric(state.outputs[h]))
-        self._label_rows(state)
-        for f, panel in enumerate(self.maps):
-            if f >= F:
-                panel.hide()
-                continue
-            title = f"map {f}" if state.groups == 1 else f"map {f}, group {group_of_filter(f, F, state.groups)}"
-            panel.show(state.outputs[f], title, *_symmetric(state.outputs[f]), annotate=False)
-            for spine in panel.ax.spines.values():
-                spine.set_edgecolor(HIGHLIGHT if f == h else "black")
-                spine.set_linewidth(2.5 if f == h else 0.8)
-
-    def _show_filter_channel(self, state, c):
-        """Under input channel c: the channel w[h, j] of the highlighted filter that meets it."""
-        h, j = state.highlight, c - state.read.start
-        title = f"w[{h}, {j}]" if state.groups == 1 else f"w[{h}, {j}] meets x[{c}]"
-        self.kernels[c].show(state.w[h, j], title, *_symmetric(state.w[h]), annotate=state.kernel_size <= 5)
-        self.products[c].ax.set_visible(True)
-
-    def _label_rows(self, state):
-        """Row labels, on the first column: short titles above, the words here (fewer glyphs to draw)."""
-        h = state.highlight
-        self.inputs[0].ax.set_ylabel("input channels\n(window outlined)", fontsize=9)
-        if state.groups == 1:
-            self.kernels[0].ax.set_ylabel(f"filter {h}: one channel\nper input channel", fontsize=9)
-        else:
-            self.kernels[0].ax.set_ylabel(f"filter {h}: one channel per\nchannel of group {state.group}", fontsize=9)
-        self.products[0].ax.set_ylabel("window × filter\nchannel by channel", fontsize=9)
-        self.output.ax.set_ylabel(f"map {h}", fontsize=9)
-
-    def _show_moving_parts(self, state):
-        """What the window position decides: outlines, products, the marked output cell."""
-        k, dilation, h = state.kernel_size, state.dilation, state.highlight
-        span = effective_kernel_size(k, dilation)
-        top, left = state.row * state.stride, state.column * state.stride
-        taps = np.arange(k) * dilation
-        columns, rows = np.meshgrid(left + taps, top + taps)
-        product_range = _symmetric(state.products)
-        for j, c in enumerate(state.read):
-            self.windows[c].set_bounds(left - 0.5, top - 0.5, span, span)
-            self.taps[c].set_data(columns.ravel(), rows.ravel())
-            self.taps[c].set_visible(dilation > 1)
-            self.products[c].show(state.products[j], f"sum {format_number(state.channel_sums[j])}",
-                                  *product_range, annotate=k <= 5)
-        value = state.outputs[h, state.row, state.column]
-        self.output.ax.set_title(f"out[{h}, {state.row}, {state.column}] = {format_number(value)}", fontsize=9)
-        self.cell.set_bounds(state.column - 0.5, state.row - 0.5, 1, 1)
-
-    def _moving_artists(self, state):
-        artists = [self.output.ax.title, self.cell]
-        for c in state.read:
-            artists += [self.windows[c], self.taps[c], *self.products[c].moving_artists()]
-        return artists
 
 
 class _ExplorerState:
@@ -484,22 +260,81 @@ def _named_span(word, indices):
 # --------------------------------------------------------------------------
 
 
+_PICTURES = {}  # (channels, projector) -> ExplorerPicture
+
+
+def picture_for(channels, projector=False):
+    """The ExplorerPicture for this many input channels and this look, made the first time it is asked for.
+
+    Kept for the kernel's life and shared by every explorer in it: render() draws all
+    of a state, so a picture serves any explorer (the kernel runs one at a time).
+    """
+    key = (channels, bool(projector))
+    if key not in _PICTURES:
+        _PICTURES[key] = ExplorerPicture(channels, projector=bool(projector))
+    return _PICTURES[key]
+
+
 def _slider(description, minimum, maximum, value):
     return widgets.IntSlider(value=value, min=minimum, max=maximum, description=description,
                              continuous_update=True, style={"description_width": "initial"})
 
 
-class ConvExplorer(widgets.VBox):
+#: Font sizes of the text lines (shapes, arithmetic, message) in the projector look.
+PROJECTOR_TEXT_SIZE = "21px"
+#: The width of the controls' column in the projector look.
+PROJECTOR_CONTROLS_WIDTH = "370px"
+#: On a projector the picture may be shown up to this many times its PNG's width,
+#: to fill the screen beside the controls, but no taller than the screen leaves
+#: under the three text lines.
+PROJECTOR_ZOOM = 1.35
+PROJECTOR_MAX_HEIGHT = "calc(100vh - 160px)"
+#: Served by Voila, the projector look shows the demo alone: the page's other
+#: cells (the notebook's text) are hidden while an explorer is in it, so that
+#: nothing but the demo takes the screen's height.
+PROJECTOR_CSS = """<style>
+body[data-voila]:has(.conv-projector-on) .jp-Cell:not(:has(.conv-projector-on)) { display: none; }
+body[data-voila]:has(.conv-projector-on) .jp-Cell:has(.conv-projector-on) { padding: 0; }
+.conv-projector-on .conv-controls .widget-slider .widget-readout,
+.conv-projector-on .conv-controls .widget-label,
+.conv-projector-on .conv-controls .widget-label-basic,
+.conv-projector-on .conv-controls label { font-size: 16px; }
+</style>"""
+
+
+class RedrawnOnChange:
+    """What both explorers' controls share: a change of a control calls ``self.refresh()``,
+    except inside ``with self._holding():``, where several controls change with one redraw after."""
+
+    _quiet = False
+
+    @contextmanager
+    def _holding(self):
+        """Change several controls without a redraw after each."""
+        quiet, self._quiet = self._quiet, True
+        try:
+            yield
+        finally:
+            self._quiet = quiet
+
+    def _on_change(self, change):
+        if not self._quiet:
+            self.refresh()
+
+
+class ConvExplorer(RedrawnOnChange, widgets.VBox):
     """Sliders, dropdowns and a play button around the live picture (see the module docstring).
 
     controls: dict name -> widget: input, channels, kernel_size, stride, padding, dilation,
-              filters, groups, highlight, preset, row, column, play. Each widget carries the CSS
-              class "conv-<name>" (underscores as hyphens), so a browser test can find it.
+              filters, groups, highlight, preset, row, column, play, projector. Each widget
+              carries the CSS class "conv-<name>" (underscores as hyphens), so a browser test
+              can find it.
     state:    the _ExplorerState shown (None while the settings are invalid).
+    drawing:  the ExplorerPicture behind the Image (picture_for(channels, projector)).
     """
 
     def __init__(self, kind="photo", channels=3, kernel_size=3, stride=1, padding=1, dilation=1,
-                 filters=4, highlight=0, preset="random", row=0, column=0, groups=1):
+                 filters=4, highlight=0, preset="random", row=0, column=0, groups=1, projector=False):
         require_groups(groups, channels, filters)
         self.controls = {
             "input": widgets.Dropdown(options=["photo", "small grid"], value=kind, description="input"),
@@ -516,43 +351,80 @@ class ConvExplorer(widgets.VBox):
             "row": _slider("window row", 0, 0, 0),
             "column": _slider("window column", 0, 0, 0),
             "play": widgets.Play(value=0, min=0, max=0, interval=350, description="slide the window"),
+            "projector": widgets.ToggleButton(value=projector, description="projector", icon="desktop",
+                                              tooltip="large type and picture, for a lecture hall's screen"),
         }
         for name, control in self.controls.items():
             control.add_class("conv-" + name.replace("_", "-"))
-        self.picture = widgets.Image(format="png", layout=widgets.Layout(width="100%", max_width="900px"))
+        self.picture = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
         self.picture.add_class("conv-picture")
         self.arithmetic = widgets.HTML().add_class("conv-arithmetic")
         self.shapes = widgets.HTML().add_class("conv-shapes")
         self.message = widgets.HTML(layout=widgets.Layout(display="none")).add_class("conv-message")
-        self.drawing = ExplorerPicture()  # the matplotlib figure behind self.picture
+        self._css = widgets.HTML(PROJECTOR_CSS, layout=widgets.Layout(display="none"))
+        self.drawing = None  # the ExplorerPicture behind self.picture
         self.state = None
         self._quiet = False
-        c = self.controls
-        panel = widgets.HBox([
-            widgets.VBox([c["input"], c["channels"], c["preset"], c["filters"], c["groups"], c["highlight"]]),
-            widgets.VBox([c["kernel_size"], c["stride"], c["padding"], c["dilation"]]),
-            widgets.VBox([c["row"], c["column"], widgets.HBox([c["play"], widgets.Label("slide the window")])]),
-        ])
-        super().__init__([panel, self.shapes, self.arithmetic, self.message, self.picture])
-        for name, control in c.items():
-            control.observe(self._on_play if name == "play" else self._on_change, names="value")
+        super().__init__()
+        self.add_class("conv-explorer")
+        self._arrange(projector)
+        for name, control in self.controls.items():
+            handler = {"play": self._on_play, "projector": self._on_projector}.get(name, self._on_change)
+            control.observe(handler, names="value")
         with self._holding():
-            c["row"].max, c["column"].max = 10**6, 10**6  # the real limits come with the first refresh
-            c["row"].value, c["column"].value = row, column
+            self.controls["row"].max, self.controls["column"].max = 10**6, 10**6  # the real limits come with the first refresh
+            self.controls["row"].value, self.controls["column"].value = row, column
         self.refresh()
 
-    @contextmanager
-    def _holding(self):
-        """Change several controls without a redraw after each."""
-        quiet, self._quiet = self._quiet, True
-        try:
-            yield
-        finally:
-            self._quiet = quiet
+    def _arrange(self, projector):
+        """Place the controls: in three columns above the picture, or (projector) in one column beside it."""
+        c = self.controls
+        play = widgets.HBox([c["play"], widgets.Label("slide the window")])
+        layer = [c["input"], c["channels"], c["preset"], c["filters"], c["groups"], c["highlight"]]
+        window = [c["kernel_size"], c["stride"], c["padding"], c["dilation"]]
+        moves = [c["row"], c["column"], play, c["projector"]]
+        texts = [self.shapes, self.arithmetic, self.message, self.picture]
+        if projector:
+            controls = widgets.VBox(layer + window + moves, layout=widgets.Layout(width=PROJECTOR_CONTROLS_WIDTH,
+                                                                                 flex="0 0 auto"))
+            self.children = [self._css, widgets.HBox([controls, widgets.VBox(texts, layout=widgets.Layout(
+                flex="1 1 auto", min_width="0"))])]
+            self.add_class("conv-projector-on")
+        else:
+            controls = widgets.HBox([widgets.VBox(layer), widgets.VBox(window), widgets.VBox(moves)])
+            self.children = [self._css, controls, *texts]
+            self.remove_class("conv-projector-on")
+        controls.add_class("conv-controls")
+        for line in (self.shapes, self.arithmetic, self.message):
+            line.style.font_size = PROJECTOR_TEXT_SIZE if projector else None
 
-    def _on_change(self, change):
-        if not self._quiet:
-            self.refresh()
+    def _size_picture(self, drawing):
+        """Show the PNG at its own size; on a projector, as large as the screen allows, up to PROJECTOR_ZOOM times."""
+        layout = self.picture.layout
+        if drawing.projector:
+            layout.width, layout.max_width = "100%", f"{round(PROJECTOR_ZOOM * drawing.width_px)}px"
+            layout.max_height, layout.object_fit, layout.object_position = PROJECTOR_MAX_HEIGHT, "contain", "left top"
+        else:
+            layout.width, layout.max_width = f"{drawing.width_px}px", "100%"
+            layout.max_height = layout.object_fit = layout.object_position = None
+
+    def _repr_mimebundle_(self, **kwargs):
+        """The widget's view, plus what a static copy of the notebook shows: the picture and RUN_ME.
+
+        Jupyter and Voila draw the widget view; nbconvert's HTML, without the widgets'
+        saved state, falls back to text/html (the sentence and the picture as a PNG).
+        """
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        bundle["text/plain"] = RUN_ME
+        sentence = f"<p><em>{html.escape(RUN_ME)}</em></p>"
+        if self.state is not None and self.picture.value:
+            png = base64.b64encode(self.picture.value).decode("ascii")
+            bundle["image/png"] = png
+            alt = html.escape("the demo's picture: " + re.sub(r"<[^>]+>", "", self.state.arithmetic()), quote=True)
+            bundle["text/html"] = sentence + f'<img src="data:image/png;base64,{png}" alt="{alt}">'
+        else:
+            bundle["text/html"] = sentence
+        return bundle
 
     def _on_play(self, change):
         if self._quiet or self.state is None:
@@ -560,6 +432,10 @@ class ConvExplorer(widgets.VBox):
         Wo = self.state.output_shape[2]
         with self._holding():
             self.controls["row"].value, self.controls["column"].value = divmod(change["new"], Wo)
+        self.refresh()
+
+    def _on_projector(self, change):
+        self._arrange(change["new"])
         self.refresh()
 
     def settings(self):
@@ -608,13 +484,21 @@ class ConvExplorer(widgets.VBox):
         self.picture.layout.display = None
         self.shapes.value = self.state.shapes()
         self.arithmetic.value = self.state.arithmetic()
-        self.picture.value = self.drawing.render(self.state)
+        self._draw()
+
+    def _draw(self):
+        """Render the state on the picture for its channel count and the chosen look."""
+        drawing = picture_for(self.state.x.shape[0], self.controls["projector"].value)
+        if drawing is not self.drawing:
+            self.drawing = drawing
+            self._size_picture(drawing)
+        self.picture.value = drawing.render(self.state)
 
 
 def conv_explorer(**settings):
     """The demo, ready to display: ``conv_explorer()`` as the last line of a notebook cell.
 
-    settings: starting values, e.g. kind="small grid", channels=2, kernel_size=3, filters=2
-    (see ConvExplorer). Returns the ConvExplorer widget.
+    settings: starting values, e.g. kind="small grid", channels=2, kernel_size=3, filters=2,
+    projector=True (see ConvExplorer). Returns the ConvExplorer widget.
     """
     return ConvExplorer(**settings)
