@@ -5,6 +5,8 @@
         [--cluster local:N | tcp://HOST:8786]   the same, on Dask workers (pip install 'conv-channels[cluster]')
     conv-course feedback --out OUT           again, after written answers were graded by hand
     conv-course formgrade                    JupyterLab with nbgrader's formgrader on this course
+    conv-course export OUT --to canvas       OUT/grades.csv as the file Canvas's (or --to moodle, Moodle's)
+        [--roster FILE] [--as percent]          gradebook imports: OUT/canvas-grades.csv, OUT/moodle-grades.csv
 
 Exit status: 0 when every submission got its row (whatever its status);
 1 when the grader itself could not run, with the reason on stderr.
@@ -95,6 +97,29 @@ def parser():
     formgrade_cmd.add_argument("--course", type=Path, default=None, metavar="DIR",
                                help="the course kept in DIR by `conv-course grade --course DIR` "
                                     "(default: autograder/gradebook.db and autograder/*/)")
+
+    from .lms_export import LMSES
+
+    export_cmd = commands.add_parser(
+        "export", help="grades.csv as the CSV file Canvas's or Moodle's gradebook imports",
+        description="Write OUT/grades.csv as the CSV file an LMS gradebook imports (autograder/lms_export.py "
+                    "says which documented rules it follows). Work not handed in is left empty (an empty cell "
+                    "sets no grade) unless --missing-as-zero.")
+    export_cmd.add_argument("out", type=Path, metavar="OUT", help="the folder of an earlier `grade` run")
+    export_cmd.add_argument("--to", required=True, choices=LMSES, help="the LMS to import the file")
+    export_cmd.add_argument("--roster", type=Path, metavar="FILE",
+                            help="the LMS's export of its learners (Canvas: Grades > Export; Moodle: Grades > "
+                                 "Export > Plain text file): names, and a line for each learner who sent "
+                                 "nothing; needed for Moodle")
+    export_cmd.add_argument("--as", dest="scale", choices=("points", "percent"), default="points",
+                            help="points (default) or percent of each assignment's points")
+    export_cmd.add_argument("--missing-as-zero", action="store_true",
+                            help="0 for work not handed in (default: an empty cell, which sets no grade)")
+    export_cmd.add_argument("--assignment-name", action="append", default=[], metavar="ASSIGNMENT=COLUMN",
+                            help="the column of an assignment, e.g. 02_multi_channel=\"Notebook 2 (12345)\" "
+                                 "(Canvas updates the assignment 12345; repeatable; default: the assignment)")
+    export_cmd.add_argument("--output", type=Path, metavar="FILE",
+                            help="write here (default: OUT/canvas-grades.csv or OUT/moodle-grades.csv)")
     return main
 
 
@@ -117,6 +142,8 @@ def main(argv=None):
         return 0
     if arguments.command == "formgrade":
         return formgrade(arguments)
+    if arguments.command == "export":
+        return export(arguments)
 
     from . import grade
 
@@ -139,6 +166,24 @@ def main(argv=None):
     if arguments.command == "feedback" or not arguments.no_feedback:
         written.append(f"{arguments.out / 'feedback'}/")
     print(f"wrote {', '.join(map(str, written))}")
+    return 0
+
+
+def export(arguments):
+    """`conv-course export`: the LMS's import file, its path on stdout, each warning on stderr."""
+    from . import lms_export
+
+    try:
+        options = lms_export.Options(arguments.to, percent=arguments.scale == "percent",
+                                     missing_as_zero=arguments.missing_as_zero,
+                                     names=lms_export.parse_names(arguments.assignment_name))
+        path, warnings = lms_export.export(arguments.out, options, roster=arguments.roster, output=arguments.output)
+    except (lms_export.ExportError, OSError) as error:
+        print(f"conv-course export: {error}", file=sys.stderr)
+        return 1
+    for warning in warnings:
+        print(f"conv-course export: warning: {warning}", file=sys.stderr)
+    print(f"wrote {path}")
     return 0
 
 

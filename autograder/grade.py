@@ -18,7 +18,9 @@
                  with its result and this process writes it. Submissions that
                  could not run get a page saying why
     write        OUT/grades.csv, OUT/tests.csv (as results come, and once more at
-                 the end), OUT/feedback/<student>/<assignment>.html
+                 the end), OUT/feedback/<student>/<assignment>.html, and at the
+                 start OUT/students.csv (lms_students.py: the Canvas or Moodle
+                 learner of each id, for `conv-course export`)
 
 OUT/progress.jsonl (journal.py) lists what is recorded, so that a run that
 stops resumes where it was: a submission graded by an earlier run into the
@@ -40,7 +42,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cluster, confinement, inert, journal, local_pool, results, sandbox, submissions
+from . import cluster, confinement, inert, journal, lms_students, local_pool, results, sandbox, submissions
 from .course import (
     CONFIG_FILE,
     SOLUTIONS,
@@ -107,6 +109,7 @@ def grade(submissions_dir, out, options=Options(), course=None):
                                                only=list(options.assignments) or None)
         except (FileNotFoundError, NotADirectoryError) as error:
             raise GradingError(str(error)) from error
+        lms_students.record(found, out)  # who each Canvas or Moodle number is, for `conv-course export`
         chosen = sorted(set(options.assignments) or {s.assignment for s in found if s.assignment in known})
         register(course, chosen, work)
         kinds = {name: all_kinds[name] for name in chosen}
