@@ -1,12 +1,15 @@
-"""The `conv-course` command: release, grade, feedback, formgrade.
+"""The `conv-course` command: release, grade, feedback, formgrade, export, report.
 
     conv-course release                      student notebooks from solutions/ (nbgrader generate_assignment)
     conv-course grade SUBMISSIONS --out OUT  grades.csv, tests.csv and feedback pages for every submission
         [--cluster local:N | tcp://HOST:8786]   the same, on Dask workers (pip install 'conv-channels[cluster]')
+        [--deadline 2026-12-01T23:59]           a `late` column; [--late-penalty 10%/day,max=50%] lowers score
+        [--no-similarity] [--no-report]         no OUT/similarity.csv; no report
     conv-course feedback --out OUT           again, after written answers were graded by hand
     conv-course formgrade                    JupyterLab with nbgrader's formgrader on this course
     conv-course export OUT --to canvas       OUT/grades.csv as the file Canvas's (or --to moodle, Moodle's)
         [--roster FILE] [--as percent]          gradebook imports: OUT/canvas-grades.csv, OUT/moodle-grades.csv
+    conv-course report OUT                   the report of an earlier grade run (autograder/report.py)
 
 Exit status: 0 when every submission got its row (whatever its status);
 1 when the grader itself could not run, with the reason on stderr.
@@ -20,8 +23,9 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from . import release
+from . import late_work, release
 from .journal import FILE_NAME as JOURNAL_FILE
+from .journal import RUN_FILE
 
 
 #: Set by `conv-course formgrade --course DIR` for autograder/nbgrader_config.py.
@@ -40,6 +44,24 @@ def positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text}")
     return value
+
+
+def deadline_text(text):
+    """--deadline, checked now (late_work.parse_deadline) so that a typo stops before any grading."""
+    try:
+        late_work.parse_deadline(text)
+    except late_work.LateWorkError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def penalty_text(text):
+    """--late-penalty, checked now (late_work.parse_penalty)."""
+    try:
+        late_work.parse_penalty(text)
+    except late_work.LateWorkError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def parser():
@@ -84,6 +106,19 @@ def parser():
     grade_cmd.add_argument("--force", action="store_true",
                            help=f"grade again the submissions (of the assignments graded now) that an earlier "
                                 f"run into OUT already graded (by default they are kept: OUT/{JOURNAL_FILE} lists them)")
+    grade_cmd.add_argument("--deadline", type=deadline_text, default=None, metavar="WHEN",
+                           help="ISO 8601: 2026-12-01T23:59 is this machine's local time, 2026-12-01T23:59Z or "
+                                "...+01:00 that instant; 23:59 is on time up to 23:59:59. A submission whose file "
+                                "time is later is marked in grades.csv's `late` column. Canvas's LATE_ marker "
+                                "decides for Canvas names (their file times are the zip's), with or without it")
+    grade_cmd.add_argument("--late-penalty", type=penalty_text, default=None, metavar="POLICY",
+                           help="e.g. 10%%/day,max=50%% or 5%%/hour: each started day (hour) late deducts that "
+                                "percentage of the assignment's points from `score` (as Canvas's late policy), "
+                                "at most max= in all, rounded to 0.01 points; auto_score and manual_score stay. "
+                                "A submission only Canvas marked late loses one day (hour). Default: no penalty")
+    grade_cmd.add_argument("--no-similarity", action="store_true",
+                           help="do not write OUT/similarity.csv (pairs of submissions worth a look for copying)")
+    grade_cmd.add_argument("--no-report", action="store_true", help="do not write the report at the end")
     add_common(grade_cmd)
 
     feedback_cmd = commands.add_parser("feedback", help="re-read scores after manual grading; new feedback pages")
@@ -120,6 +155,11 @@ def parser():
                                  "(Canvas updates the assignment 12345; repeatable; default: the assignment)")
     export_cmd.add_argument("--output", type=Path, metavar="FILE",
                             help="write here (default: OUT/canvas-grades.csv or OUT/moodle-grades.csv)")
+
+    report_cmd = commands.add_parser("report", help="the report of an earlier grade run",
+                                     description=f"Write the report of the grade run into OUT (its options from "
+                                                 f"OUT/{RUN_FILE}) and print where it is.")
+    report_cmd.add_argument("out", type=Path, metavar="OUT", help="the folder of an earlier `grade` run")
     return main
 
 
@@ -144,6 +184,8 @@ def main(argv=None):
         return formgrade(arguments)
     if arguments.command == "export":
         return export(arguments)
+    if arguments.command == "report":
+        return report(arguments)
 
     from . import grade
 
@@ -153,7 +195,9 @@ def main(argv=None):
             options = grade.Options(tuple(arguments.assignment), arguments.jobs, arguments.timeout,
                                     arguments.memory, not arguments.quiet, feedback=not arguments.no_feedback,
                                     cluster=arguments.cluster, force=arguments.force, disk_mb=arguments.disk,
-                                    notebook_timeout=arguments.notebook_timeout)
+                                    notebook_timeout=arguments.notebook_timeout, deadline=arguments.deadline or "",
+                                    late_penalty=arguments.late_penalty or "", similarity=not arguments.no_similarity,
+                                    report=not arguments.no_report)
             rows, text = grade.grade(arguments.submissions, arguments.out, options, course)
         else:
             rows, text = grade.regenerate_feedback(arguments.out, grade.Options(jobs=arguments.jobs,
@@ -165,8 +209,31 @@ def main(argv=None):
     written = [arguments.out / "grades.csv", arguments.out / "tests.csv"]
     if arguments.command == "feedback" or not arguments.no_feedback:
         written.append(f"{arguments.out / 'feedback'}/")
+    if arguments.command == "grade":
+        written += [arguments.out / name for name, wanted in (("similarity.csv", not arguments.no_similarity),
+                                                             (RUN_FILE, True)) if wanted]
     print(f"wrote {', '.join(map(str, written))}")
     return 0
+
+
+# --- report command (issue 20): autograder/report.py is written apart; the integrator may tidy this. ---
+def report(arguments):
+    """`conv-course report OUT`: report.write_report(OUT, run=OUT/run.json's dict); its path on stdout."""
+    from . import journal
+
+    try:
+        from .report import write_report
+    except ImportError:
+        print("conv-course report: this installation has no autograder/report.py yet", file=sys.stderr)
+        return 1
+    if not (arguments.out / "grades.csv").is_file():
+        print(f"conv-course report: no grades.csv in {arguments.out}: run `conv-course grade SUBMISSIONS "
+              f"--out {arguments.out}` first", file=sys.stderr)
+        return 1
+    path = write_report(arguments.out, run=journal.read_run(arguments.out))
+    print(f"wrote {path}")
+    return 0
+# --- end of the report command ---
 
 
 def export(arguments):

@@ -17,10 +17,16 @@
                  its result is recorded; on the cluster each page comes back
                  with its result and this process writes it. Submissions that
                  could not run get a page saying why
+    late         each row is marked late or not (late_work.py: --deadline against
+                 the file's time, or Canvas's LATE marker), and --late-penalty
+                 lowers its score; auto_score and manual_score stay as graded
     write        OUT/grades.csv, OUT/tests.csv (as results come, and once more at
                  the end), OUT/feedback/<student>/<assignment>.html, and at the
                  start OUT/students.csv (lms_students.py: the Canvas or Moodle
-                 learner of each id, for `conv-course export`)
+                 learner of each id, for `conv-course export`); at the end
+                 OUT/similarity.csv (similarity.py; --no-similarity skips it),
+                 OUT/run.json (journal.write_run: this run's options, which
+                 `conv-course feedback` and the report read), and the report
 
 OUT/progress.jsonl (journal.py) lists what is recorded, so that a run that
 stops resumes where it was: a submission graded by an earlier run into the
@@ -40,9 +46,22 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from . import cluster, confinement, inert, journal, lms_students, local_pool, results, sandbox, submissions
+from . import (
+    cluster,
+    confinement,
+    inert,
+    journal,
+    late_work,
+    lms_students,
+    local_pool,
+    results,
+    sandbox,
+    similarity,
+    submissions,
+)
 from .course import (
     CONFIG_FILE,
     SOLUTIONS,
@@ -77,6 +96,55 @@ class Options:
     force: bool = False  # grade again what an earlier run into the same OUT graded
     disk_mb: int = 256  # a sandbox's scratch folder
     notebook_timeout: int = 0  # seconds for a whole notebook; 0: 4 x timeout, at least 30
+    deadline: str = ""  # ISO 8601 (late_work.parse_deadline); "" marks late only what Canvas marked
+    late_penalty: str = ""  # e.g. "10%/day,max=50%" (late_work.parse_penalty); "" deducts nothing
+    similarity: bool = True  # write OUT/similarity.csv (similarity.py)
+    report: bool = True  # call report.write_report at the end, when that module is there
+
+
+@dataclass(frozen=True)
+class LateRules:
+    """The parsed --deadline and --late-penalty of a run (each None when not given)."""
+
+    deadline: late_work.Deadline | None = None
+    penalty: late_work.Penalty | None = None
+
+    @classmethod
+    def parse(cls, deadline_text, penalty_text):
+        """Both texts read by late_work; GradingError with late_work's teaching message otherwise."""
+        try:
+            return cls(late_work.parse_deadline(deadline_text) if deadline_text else None,
+                       late_work.parse_penalty(penalty_text) if penalty_text else None)
+        except late_work.LateWorkError as error:
+            raise GradingError(str(error)) from error
+
+    @classmethod
+    def of_run(cls, run):
+        """The rules an earlier grade run used, from its OUT/run.json (journal.read_run): its deadline as the
+        instant it was then (`late_from`), whatever this machine's time zone is now."""
+        try:
+            deadline = (late_work.Deadline(run["deadline"], datetime.fromisoformat(run["late_from"]))
+                        if run.get("deadline") and run.get("late_from") else None)
+            penalty = late_work.parse_penalty(run["late_penalty"]) if run.get("late_penalty") else None
+        except (late_work.LateWorkError, TypeError, ValueError) as error:
+            raise GradingError(f"{journal.RUN_FILE} of the last grade run cannot be read: {error}") from error
+        return cls(deadline, penalty)
+
+
+#: Statuses whose score a late penalty lowers: those of a notebook that was graded. An invalid file scores
+#: 0 on its tests already and a missing one has nothing; both are still marked late when they are.
+PENALISED = {"ok", "needs_manual_grade", "tampered", "timeout", "error"}
+
+
+def mark_late(row, submitted_at, marked_late, rules):
+    """Set row.late, and lower row.score by the late penalty (row.auto_score and row.manual_score stay as
+    graded). submitted_at: the file's time (0 or None: unknown); marked_late: the LMS's marker."""
+    lateness = late_work.how_late(submitted_at or None, rules.deadline, marked_late)
+    deducted = late_work.deduction(row.max_score, lateness, rules.penalty) if row.status in PENALISED else 0.0
+    if deducted:
+        row.score = late_work.penalised_score(row.score, row.max_score, lateness, rules.penalty)
+    row.late = late_work.late_column(lateness, deducted)
+    return row
 
 
 def default_jobs():
@@ -88,8 +156,10 @@ def grade(submissions_dir, out, options=Options(), course=None):
     feedback into out. Returns (rows, summary text). Raises GradingError when
     the grader cannot run at all."""
     started = time.perf_counter()
+    started_at = datetime.now().astimezone()
     course = course or Course.default()
     out = Path(out)
+    rules = LateRules.parse(options.deadline, options.late_penalty)
     all_kinds = graded_assignments()
     known = list(all_kinds)
     unknown = [name for name in options.assignments if name not in known]
@@ -129,14 +199,14 @@ def grade(submissions_dir, out, options=Options(), course=None):
                                        (settings.timeout, settings.memory_mb, settings.secret, settings.disk_mb,
                                         settings.notebook_seconds())) for s in tasks]
         with course.gradebook() as gradebook:
-            rows = store_problems(course, gradebook, found, kinds, chosen)
+            rows = store_problems(course, gradebook, found, kinds, chosen, rules)
             to_grade = []
             for submission, digest in zip(tasks, digests):
                 row = resumed_row(gradebook, progress, submission, digest, kinds, options, pages)
                 if row is None:
                     to_grade.append((submission, digest))
                 else:
-                    rows.append(row)
+                    rows.append(mark_late(row, submission.submitted_at, submission.marked_late, rules))
             kept = len(tasks) - len(to_grade)
             if kept:
                 notes = [*notes, f"{kept} submission(s) graded by an earlier run into {out} were kept "
@@ -147,11 +217,12 @@ def grade(submissions_dir, out, options=Options(), course=None):
                 # gradebook and the progress file.
                 submission, digest = to_grade[index]
                 row = store_outcome(course, gradebook, submission, outcome, kinds[submission.assignment])
-                rows.append(row)
+                rows.append(mark_late(row, submission.submitted_at, submission.marked_late, rules))
                 # An earlier page must not pass for this result's, should the run stop before its page is made.
                 pages.page(row.student_id, row.assignment).unlink(missing_ok=True)
                 progress.add(row.student_id, row.assignment, digest, outcome["status"], outcome["message"],
-                             {grade_id: message for grade_id, _, _, message in row.tests or []})
+                             {grade_id: message for grade_id, _, _, message in row.tests or []},
+                             submission.submitted_at or None, submission.marked_late)
                 csvs.result_recorded(rows)
                 return row
 
@@ -182,12 +253,84 @@ def grade(submissions_dir, out, options=Options(), course=None):
                 if row.status in ("invalid", "missing") and options.feedback:
                     pages.write(row)
         results.write_csvs(rows, out)
+        notes = [*notes, *late_notes(found, rules)]
+        if options.similarity:
+            write_similarity_safely(work / "staged", out, notes)
         seconds = time.perf_counter() - started
+        run = run_record(options, rules, chosen, started_at, seconds,
+                         None if options.cluster else where)
+        journal.write_run(out, run)
+        if options.report:
+            report_hook(out, run, notes)
         pace = f", {seconds / len(to_grade):.2f} s per notebook" if to_grade else ""
         timing = f"took {seconds:.1f} s {place}{pace}"
         return rows, results.summary(rows, notes) + "\n" + timing + "\n" + caps_line(settings, options)
     finally:
         sandbox.remove_scratch(work)
+
+
+def late_notes(found, rules):
+    """The summary's notes on late work: file times that look like those of an unpacked zip (late_work)."""
+    if rules.deadline is None:
+        return []
+    judged = [s.submitted_at for s in found if s.marked_late is None]
+    warning = late_work.times_look_copied(judged)
+    return [warning] if warning else []
+
+
+def write_similarity_safely(staging, out, notes):
+    """OUT/similarity.csv (similarity.write_similarity, from the staged notebooks). A failure there never
+    fails the grading run: it becomes a note of the summary."""
+    try:
+        similarity.write_similarity(staging, out, notes=notes)
+    except Exception as error:  # the copying signal is advice; the grades are written already
+        notes.append(f"similarity.csv could not be written ({one_line(error)})")
+
+
+def run_record(options, rules, chosen, started_at, seconds, jobs):
+    """The dict of OUT/run.json (journal.py describes it): this run's options and how long it took."""
+    return {
+        "started": started_at.isoformat(timespec="seconds"),
+        "seconds": round(seconds, 1),
+        "jobs": jobs,
+        "cluster": options.cluster,
+        "assignments": list(chosen),
+        "deadline": rules.deadline.text if rules.deadline else None,
+        "late_from": rules.deadline.late_from.isoformat() if rules.deadline else None,
+        "late_penalty": rules.penalty.text if rules.penalty else None,
+        "similarity": options.similarity,
+        "feedback": options.feedback,
+    }
+
+
+def one_line(error):
+    """An exception as one short line for the summary: 'ValueError: what it said'."""
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text[:200]}" if text else type(error).__name__
+
+
+# --- report hook (issue 20): autograder/report.py is written apart; the integrator may tidy this. ---
+def report_writer():
+    """report.write_report when autograder/report.py exists and has it; else None."""
+    try:
+        from . import report
+        return report.write_report
+    except (ImportError, AttributeError):
+        return None
+
+
+def report_hook(out, run, notes):
+    """Write the report (report.write_report(out, run=run)) if there is a report module. A failure there
+    never fails the grading run: it becomes a note of the summary."""
+    write_report = report_writer()
+    if write_report is None:
+        return None
+    try:
+        return write_report(out, run=run)
+    except Exception as error:  # the report reads what is written already; the grades stand without it
+        notes.append(f"the report could not be written ({one_line(error)})")
+        return None
+# --- end of the report hook ---
 
 
 def caps_line(settings, options):
@@ -271,11 +414,12 @@ def register(course, assignments, work):
                                f"{last_error_line(outcome)}")
 
 
-def store_problems(course, gradebook, found, kinds, chosen):
+def store_problems(course, gradebook, found, kinds, chosen, rules=LateRules()):
     """The rows of the submissions that will not run: invalid files, unknown
     assignments, and students with nothing for an assignment (missing). An
     invalid submission of a known assignment scores 0 in the gradebook too,
-    so an earlier grade of that student does not linger there."""
+    so an earlier grade of that student does not linger there. Each invalid
+    file is marked late when it is (mark_late)."""
     rows = []
     students = sorted({s.student_id for s in found} | {student.id for student in gradebook.students})
     seen = {(s.student_id, s.assignment) for s in found}
@@ -283,13 +427,14 @@ def store_problems(course, gradebook, found, kinds, chosen):
         key = (s.student_id, s.assignment)
         if s.assignment not in kinds:
             if s.problem:
-                rows.append(results.empty_row(*key, "invalid", s.problem, {}))
+                rows.append(mark_late(results.empty_row(*key, "invalid", s.problem, {}), s.submitted_at,
+                                      s.marked_late, rules))
         elif s.problem:
             shutil.rmtree(course.folder("autograded", *key), ignore_errors=True)
             results.record_failure(gradebook, *key, kinds[s.assignment])
             row = results.read_row(gradebook, *key, "invalid", s.problem, kinds[s.assignment], {})
             row.score, row.auto_score = row.manual_score, 0.0
-            rows.append(row)
+            rows.append(mark_late(row, s.submitted_at, s.marked_late, rules))
     for student in students:
         for assignment in chosen:
             if (student, assignment) not in seen:
@@ -328,7 +473,10 @@ def store_inert_copy(notebook, target):
 
 def regenerate_feedback(out, options=Options(), course=None):
     """`conv-course feedback`: after manual grading, re-read the scores from
-    the gradebook into OUT's CSVs and make every feedback page again."""
+    the gradebook into OUT's CSVs and make every feedback page again. The late
+    penalty of the last grade run (OUT/run.json) is applied again, to the
+    submissions OUT/progress.jsonl knows the time of; the others keep their
+    `late` cell."""
     from nbgrader.api import MissingEntry
 
     course = course or Course.default()
@@ -336,6 +484,9 @@ def regenerate_feedback(out, options=Options(), course=None):
     statuses = results.read_statuses(out)
     if not statuses:
         raise GradingError(f"no grades.csv in {out}: run `conv-course grade SUBMISSIONS --out {out}` first")
+    run = journal.read_run(out)
+    rules = LateRules.of_run(run)
+    entries, late_cells = journal.Journal(out).entries, results.read_late(out)
     messages = results.read_test_messages(out)
     kinds = graded_assignments()
     pages = FeedbackPages(out / "feedback", course)
@@ -351,6 +502,11 @@ def regenerate_feedback(out, options=Options(), course=None):
                 except MissingEntry:
                     pass
             row = row or results.empty_row(student, assignment, status, "", kinds.get(assignment, {}))
+            entry = entries.get((student, assignment))
+            if entry is not None and "submitted_at" in entry and status in PENALISED:
+                mark_late(row, entry.get("submitted_at"), entry.get("marked_late"), rules)
+            else:
+                row.late = late_cells.get((student, assignment), "")
             rows.append(row)
             ran = (course.folder("autograded", student, assignment) / f"{assignment}.ipynb").exists()
             call = local_pool.feedback_call(pages, row, ran)

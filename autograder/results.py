@@ -22,7 +22,9 @@ from .inert import POLICY_META
 
 COURSE_ID = "conv-channels"
 
-GRADE_COLUMNS = ["student_id", "assignment", "score", "max_score", "auto_score", "manual_score", "status"]
+#: score: what the submission earns after any late penalty (late_work.py); auto_score and manual_score as
+#: graded; late: empty when on time, else how late in words and the points deducted.
+GRADE_COLUMNS = ["student_id", "assignment", "score", "max_score", "auto_score", "manual_score", "status", "late"]
 TEST_COLUMNS = ["student_id", "assignment", "grade_id", "points", "max_points", "message"]
 STATUSES = ["ok", "needs_manual_grade", "tampered", "timeout", "error", "invalid", "missing"]
 
@@ -40,6 +42,7 @@ class Row:
     status: str
     message: str = ""
     tests: list = None  # [(grade_id, points, max_points, message)]
+    late: str = ""  # the `late` column: '' on time, else late_work.late_column
 
 
 def record(gradebook, graded, kinds):
@@ -159,7 +162,7 @@ def write_csvs(rows, out):
     rows = sorted(rows, key=lambda row: (row.student_id, row.assignment))
     write_table(Path(out) / "grades.csv", GRADE_COLUMNS,
                 ([row.student_id, row.assignment, row.score, row.max_score, row.auto_score, row.manual_score,
-                  row.status] for row in rows))
+                  row.status, row.late] for row in rows))
     write_table(Path(out) / "tests.csv", TEST_COLUMNS,
                 ([row.student_id, row.assignment, grade_id, points, max_points, message]
                  for row in rows for grade_id, points, max_points, message in row.tests or []))
@@ -171,6 +174,14 @@ def read_statuses(out):
     if not path.exists():
         return {}
     return {(line["student_id"], line["assignment"]): line["status"] for line in read_table(path)}
+
+
+def read_late(out):
+    """{(student, assignment): the `late` cell} from an earlier grades.csv ('' for a file from before the column)."""
+    path = Path(out) / "grades.csv"
+    if not path.exists():
+        return {}
+    return {(line["student_id"], line["assignment"]): line.get("late", "") for line in read_table(path)}
 
 
 def read_test_messages(out):
@@ -225,6 +236,10 @@ def summary(rows, notes=()):
     problems = [row for row in rows if row.status not in ("ok", "needs_manual_grade", "missing")]
     for row in problems:
         lines.append(f"  {row.student_id}/{row.assignment}: {row.status}: {row.message}")
+    late = [row for row in rows if row.late]
+    if late:
+        lines.append(f"late: {len(late)} submission(s)")
+        lines += [f"  {row.student_id}/{row.assignment}: {row.late}" for row in late]
     lines += [f"  note: {line}" for line in notes]
     return "\n".join(lines)
 

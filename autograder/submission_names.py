@@ -4,7 +4,8 @@ Flat names (`alice_02_multi_channel.ipynb`, `02_multi_channel-alice.ipynb`)
 and the names learning-management systems give downloaded files:
 
     Canvas   <name>_[LATE_]<number>_<submission>_<file>   the student is <number>;
-             <name> holds no `_`, so the first numbers after it are Canvas's
+             <name> holds no `_`, so the first numbers after it are Canvas's;
+             `LATE_` is there when Canvas found the submission late (`Name.marked_late`)
     Moodle   <Full Name>_<number>_assignsubmission_<plugin>_<file>
              the student is <number>
 
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 SEPARATORS = "_-. "
 """What is trimmed off a student id read from beside an assignment name."""
 
-_CANVAS = re.compile(r"^(?P<name>[^_]+)_(?i:LATE_)?(?P<id>\d+)_(?P<number>\d+)_(?P<original>.+)$")
+_CANVAS = re.compile(r"^(?P<name>[^_]+)_(?P<late>(?i:LATE_))?(?P<id>\d+)_(?P<number>\d+)_(?P<original>.+)$")
 _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?(?P<original>.*)$")
 _MOODLE_NUMBER = re.compile(r"(?<=.)_(?P<id>\d+)_assignsubmission_[a-z]+")
 _CANVAS_REUPLOAD = re.compile(r"-\d+$")
@@ -37,12 +38,15 @@ class Name:
     """What a file name says: the raw student id, a known assignment, or else the rest of the name.
 
     ambiguous: the different student numbers of a Moodle name that holds more
-    than one (then `student` is None)."""
+    than one (then `student` is None).
+    marked_late: Canvas's verdict on the submission's time, which its name carries
+    (`LATE_` or nothing); None for a name that carries no verdict (Moodle, flat names)."""
 
     student: str | None = None
     assignment: str | None = None
     other: str | None = None
     ambiguous: tuple[str, ...] = ()
+    marked_late: bool | None = None
 
 
 def moodle_numbers(name: str) -> tuple[str, ...]:
@@ -95,14 +99,14 @@ def parse(stem: str, known: Sequence[str], default: str | None, stem_is_student:
     original = _CANVAS_REUPLOAD.sub("", canvas["original"]) if canvas else ""
     in_original = find_assignment(original, known) if canvas else None
     if in_original:
-        return Name(canvas["id"], in_original[0])
+        return Name(canvas["id"], in_original[0], marked_late=bool(canvas["late"]))
     found = find_assignment(stem, known)
     if found:
         assignment, before, after = found
         student = before.strip(SEPARATORS) or after.strip(SEPARATORS)
         return Name(student or None, assignment)
     if canvas:
-        return Name(canvas["id"], default, original)
+        return Name(canvas["id"], default, original, marked_late=bool(canvas["late"]))
     if default or stem_is_student:
         return Name(stem, default)
     pair = _PAIR.match(stem)

@@ -28,6 +28,18 @@ When a student sent two submissions of one assignment, the newest file is
 graded (a zip member has the zip file's time; on a tie, the origin that sorts
 last); a file that is not a notebook, or a folder or zip without the notebook,
 counts only when the student sent nothing better for that assignment.
+
+Each Submission keeps that time (`submitted_at`, for late work: late_work.py)
+and Canvas's `LATE_` marker (`marked_late`). A file's time is the LMS's
+submission time only if the download kept it. Canvas's does not: its
+"Download Submissions" zip is written by canvas-lms's ContentZipper
+(lib/content_zipper.rb), which adds each file with rubyzip's
+`get_output_stream(name)` and no time, so every member gets rubyzip's default,
+the moment the zip was made (read in the canvas-lms and rubyzip sources, not
+on a live Canvas). Unzipped, those files carry that moment (or, with a tool
+that keeps no times, the moment of unzipping). So for a Canvas name the
+marker, not the time, says whether a submission is late; nbgrader's layout
+and files copied with their times keep real times.
 """
 
 import functools
@@ -118,6 +130,12 @@ class Submission:
     """Where it came from, relative to SUBMISSIONS: 'alice/01_x/01_x.ipynb', 'bob.zip:work/01_x.ipynb'."""
     superseded: tuple[str, ...] = ()
     """Origins of older submissions of the same student and assignment that this one replaced."""
+    submitted_at: float = 0.0
+    """The time of the file graded, as the grader sees it: its modification time (seconds since the
+    epoch; a zip member has its zip file's time); 0 when unknown. Only the LMS's time if the download kept it."""
+    marked_late: bool | None = None
+    """The LMS's verdict in the file name: True for Canvas's `LATE_`, False for a Canvas name without it,
+    None when the name carries no verdict (submission_names.Name.marked_late)."""
 
 
 def collect(
@@ -178,6 +196,8 @@ class _Candidate:
     """Set on a candidate that is no notebook at all, saying so ('not a notebook'): it stands only alone."""
     notes: tuple[str, ...] = ()
     """Warnings to give if this candidate is graded."""
+    marked_late: bool | None = None
+    """The LMS's verdict on its time, from the file name (Submission.marked_late)."""
 
 
 @dataclass(frozen=True)
@@ -293,8 +313,9 @@ class _Finder:
             kind = f"is a {suffix} file" if suffix else "has no file extension"
             problem = f"not a notebook: {_printable(path.name)} {kind}; submit the .ipynb file"
             mtime = _mtime(path)
-            return [_Candidate(student, name.assignment, origin, mtime, problem=problem, fallback="not a notebook")]
-        return [self.notebook_file(student, name.assignment, path, origin)]
+            return [_Candidate(student, name.assignment, origin, mtime, problem=problem, fallback="not a notebook",
+                               marked_late=name.marked_late)]
+        return [replace(self.notebook_file(student, name.assignment, path, origin), marked_late=name.marked_late)]
 
     def zip_file(self, path: Path, origin: str, context: _Context) -> list[_Candidate]:
         """A zip named for a student (and maybe an assignment): the notebooks inside."""
@@ -309,10 +330,12 @@ class _Finder:
         student = self.student_id(name.student, origin)
         if student is None:
             return []
-        return self.zip_members(path, origin, student, name.assignment)
+        candidates = self.zip_members(path, origin, student, name.assignment)
+        return [replace(c, marked_late=name.marked_late) for c in candidates]
 
     def zip_members(self, path: Path, origin: str, student: str, hint: str | None) -> list[_Candidate]:
-        """Each notebook in a student's zip named after an assignment; `hint` is the zip name's assignment."""
+        """Each notebook in a student's zip named after an assignment; `hint` is the zip name's assignment.
+        Each has the zip file's time: a member's own date_time is whatever the student's zip tool wrote."""
         mtime = _mtime(path)
         try:
             members = _list_zip(path)
@@ -695,7 +718,8 @@ def _stage(candidate: _Candidate, superseded: tuple[str, ...], staging: Path) ->
         except OSError as error:
             problem = f"the file could not be read ({error.strerror or error})"
     mended = [f"{candidate.student_id}/{candidate.assignment}: {note}" for note in notes if staged]
-    submission = Submission(candidate.student_id, candidate.assignment, staged, problem, candidate.origin, superseded)
+    submission = Submission(candidate.student_id, candidate.assignment, staged, problem, candidate.origin, superseded,
+                            candidate.mtime, candidate.marked_late)
     return submission, mended
 
 

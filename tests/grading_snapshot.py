@@ -117,16 +117,29 @@ def grade_sets(out, names):
                 raise SystemExit(f"grading the {name} set failed:\n{run.stdout}\n{run.stderr}")
 
 
-def rows_of(path):
+def rows_of(path, columns=None):
+    """The lines of a CSV file; with `columns`, only those columns (a version may have added some: `late`)."""
     with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.reader(handle))
+        lines = list(csv.reader(handle))
+    if columns is None or not lines:
+        return lines
+    keep = [lines[0].index(column) for column in columns]
+    return [[line[i] for i in keep] for line in lines]
+
+
+def shared_columns(now, then):
+    """The columns both files have, in the order of `now`."""
+    before = set(rows_of(then)[0]) if rows_of(then) else set()
+    return [column for column in (rows_of(now) or [[]])[0] if column in before]
 
 
 def differences(out, before, names):
     found = []
     for name in names:
         for file_name in CSV_FILES:
-            now, then = rows_of(Path(out) / name / file_name), rows_of(Path(before) / name / file_name)
+            columns = shared_columns(Path(out) / name / file_name, Path(before) / name / file_name)
+            now = rows_of(Path(out) / name / file_name, columns)
+            then = rows_of(Path(before) / name / file_name, columns)
             if now == then:
                 continue
             for row in sorted(set(map(tuple, then)) - set(map(tuple, now))):

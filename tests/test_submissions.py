@@ -92,6 +92,7 @@ def test_nbgrader_layout_is_staged_as_a_valid_nbformat_4_notebook(sub, tmp_path)
         tmp_path / "staging" / "alice" / "01_single_channel" / "01_single_channel.ipynb",
         None,
         "alice/01_single_channel/01_single_channel.ipynb",
+        submitted_at=T0,
     )
     staged = nbformat.read(row.notebook, as_version=4)
     nbformat.validate(staged)
@@ -185,6 +186,16 @@ def test_canvas_names_give_the_student_number(sub, name, assignment):
     put(sub / name)
     row = only_row(sub)
     assert (row.student_id, row.assignment, row.problem) == ("12345", assignment, None)
+
+
+def test_the_submission_keeps_canvas_late_marker_and_its_file_time(sub):
+    put(sub / "smithjane_LATE_12345_678901_01_single_channel.ipynb", mtime=T0 + 7)
+    put(sub / "doejohn_67890_678902_01_single_channel.ipynb")
+    put(sub / "alice_01_single_channel.ipynb")
+    put_zip(sub / "bob.zip", {"01_single_channel.ipynb": None}, mtime=T0 + 9)
+    rows, _ = collect(sub, sub.parent / "staging", ASSIGNMENTS)
+    got = {row.student_id: (row.marked_late, row.submitted_at) for row in rows}
+    assert got == {"12345": (True, T0 + 7), "67890": (False, T0), "alice": (None, T0), "bob": (None, T0 + 9)}
 
 
 def test_canvas_re_uploads_are_two_submissions_of_the_same_student(sub):
