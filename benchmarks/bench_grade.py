@@ -87,6 +87,14 @@ def conv_course(submissions, root, *flags):
         return seconds, list(csv.DictReader(handle))
 
 
+def class_report_seconds(out):
+    """Seconds for `conv-course report OUT` (the class report an instructor asks for again), in a process of its own."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "autograder.cli", "report", str(out)], check=True, cwd=REPO,
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
 def dask_task_overhead(payload_bytes, result_bytes, count=200):
     """(seconds per task one at a time, seconds per task 2 workers busy) of Dask alone."""
     from distributed import Client, LocalCluster
@@ -141,6 +149,7 @@ def main():
         staged = sorted(len(p.read_bytes()) for p in (folder / "submissions").rglob("*.ipynb"))
         graded = sorted(len(p.read_bytes()) for p in (folder / "jobs2-1" / "course" / "autograded").rglob("*.ipynb"))
         pages = sorted(len(p.read_bytes()) for p in (folder / "jobs2-1" / "out" / "feedback").rglob("*.html"))
+        report = class_report_seconds(folder / "jobs2-1" / "out")
     if not rows_one == rows_two == rows_bare == rows_spread:
         raise SystemExit("the conv-course runs gave different grades.csv")
 
@@ -155,6 +164,9 @@ def main():
     pairs = ", ".join(f"--jobs 2 {a:.1f} s, --cluster {b:.1f} s ({b / a:.2f}x)" for a, b in zip(twos, spreads))
     print(f"--jobs 2 and --cluster local:2 alternated, the faster of {len(twos)} run(s) each above: {pairs}; "
           f"the cluster takes {spread / two:.3f}x the wall time of --jobs 2 ({(spread - two) / count:+.2f} s per submission)")
+
+    print(f"The class report (report.html, part of each run above): {report:.2f} s for `conv-course report` in a "
+          f"process of its own, imports included: {100 * report / two:.1f}% of the --jobs 2 run (goal: under 5%)")
 
     payload, result = staged[len(staged) // 2], graded[len(graded) // 2] + pages[len(pages) // 2]
     latency, throughput = dask_task_overhead(payload, result, arguments.dask_tasks)
