@@ -59,6 +59,7 @@ def test_the_grading_benchmark_prints_the_ways_of_grading_side_by_side(needs_bub
     assert any(line.startswith("conv-course --jobs 2") and line.rstrip().endswith("x") for line in lines)
     assert any(line.startswith("conv-course --cluster local:2") and line.rstrip().endswith("x") for line in lines)
     assert any(line.startswith("Dask alone, a task carrying") for line in lines)
+    assert any(line.startswith("The class report (report.html") and "% of the --jobs 2 run" in line for line in lines)
 
 
 def test_the_training_benchmark_prints_its_table_and_the_backward_speedup():
