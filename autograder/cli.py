@@ -216,16 +216,11 @@ def main(argv=None):
     return 0
 
 
-# --- report command (issue 20): autograder/report.py is written apart; the integrator may tidy this. ---
 def report(arguments):
     """`conv-course report OUT`: report.write_report(OUT, run=OUT/run.json's dict); its path on stdout."""
     from . import journal
+    from .report import write_report  # matplotlib: imported only for this command
 
-    try:
-        from .report import write_report
-    except ImportError:
-        print("conv-course report: this installation has no autograder/report.py yet", file=sys.stderr)
-        return 1
     if not (arguments.out / "grades.csv").is_file():
         print(f"conv-course report: no grades.csv in {arguments.out}: run `conv-course grade SUBMISSIONS "
               f"--out {arguments.out}` first", file=sys.stderr)
@@ -233,7 +228,6 @@ def report(arguments):
     path = write_report(arguments.out, run=journal.read_run(arguments.out))
     print(f"wrote {path}")
     return 0
-# --- end of the report command ---
 
 
 def export(arguments):

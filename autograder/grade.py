@@ -309,28 +309,16 @@ def one_line(error):
     return f"{type(error).__name__}: {text[:200]}" if text else type(error).__name__
 
 
-# --- report hook (issue 20): autograder/report.py is written apart; the integrator may tidy this. ---
-def report_writer():
-    """report.write_report when autograder/report.py exists and has it; else None."""
-    try:
-        from . import report
-        return report.write_report
-    except (ImportError, AttributeError):
-        return None
-
-
 def report_hook(out, run, notes):
-    """Write the report (report.write_report(out, run=run)) if there is a report module. A failure there
-    never fails the grading run: it becomes a note of the summary."""
-    write_report = report_writer()
-    if write_report is None:
-        return None
+    """Write the report (report.write_report(out, run=run)). A failure there never fails the grading
+    run: it becomes a note of the summary. report.py (matplotlib) is imported only here, at the end."""
+    from . import report
+
     try:
-        return write_report(out, run=run)
+        return report.write_report(out, run=run)
     except Exception as error:  # the report reads what is written already; the grades stand without it
         notes.append(f"the report could not be written ({one_line(error)})")
         return None
-# --- end of the report hook ---
 
 
 def caps_line(settings, options):

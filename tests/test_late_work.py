@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from autograder import grade, journal, late_work, results, similarity, submission_names
+from autograder import grade, journal, late_work, report, results, similarity, submission_names
 from autograder.course import Course, Graded, graded_assignments
 from autograder.late_work import LateWorkError, Lateness
 from notebook_tools import SOLUTIONS
@@ -303,7 +303,7 @@ def test_a_failing_similarity_is_a_note_not_a_failed_run(tmp_path, stand_in, mon
 
 def test_the_report_hook_gets_the_run(tmp_path, stand_in, monkeypatch):
     seen = []
-    monkeypatch.setattr(grade, "report_writer", lambda: lambda out, run: seen.append((out, run)))
+    monkeypatch.setattr(report, "write_report", lambda out, run: seen.append((out, run)))
     submissions_folder(tmp_path)
     options = grade.Options(assignments=(ASSIGNMENT,), progress=False, feedback=False)
     grade.grade(tmp_path / "submissions", tmp_path / "out", options, Course.in_folder(tmp_path / "course"))
@@ -313,7 +313,7 @@ def test_the_report_hook_gets_the_run(tmp_path, stand_in, monkeypatch):
 
 
 def test_no_report_skips_the_hook(tmp_path, stand_in, monkeypatch):
-    monkeypatch.setattr(grade, "report_writer", lambda: pytest.fail("the report was asked for"))
+    monkeypatch.setattr(report, "write_report", lambda out, run: pytest.fail("the report was asked for"))
     submissions_folder(tmp_path)
     grade_once(tmp_path)  # report=False
 
