@@ -84,10 +84,20 @@ $(VENV)/pyvenv.cfg:
 	$(call require_py311,$(PYTHON))
 	$(PYTHON) -m venv $(VENV)
 
+# jsonschema, which nbformat imports, imports rfc3987-syntax whenever it is
+# installed (jupyter-events asks for it through jsonschema's format-nongpl
+# extra), and that package compiles 39 Lark grammars as it is imported: about
+# 2.5 s of every Python process that reads a notebook (each grading worker,
+# each nbgrader or conv-course command, each Jupyter server). Nothing here
+# checks the "iri" format it serves, and jsonschema does without it, so each
+# install step ends by removing it (tests/test_project_setup.py checks).
+DROP_SLOW_IMPORTS = $(BIN)/python -m pip uninstall --yes --quiet rfc3987-syntax
+
 $(INSTALLED): pyproject.toml $(VENV)/pyvenv.cfg
 	$(call require_py311,$(BIN)/python)
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e ".[test,cluster]"
+	$(DROP_SLOW_IMPORTS)
 	@touch $@
 
 test: $(INSTALLED) ## Set up, then run the whole test suite (pytest)
@@ -107,6 +117,7 @@ catalogue: $(INSTALLED) ## Regenerate conv_lib/diagnose/catalogue.md: every misc
 
 $(INSTALLED_DEMO): $(INSTALLED) pyproject.toml
 	$(BIN)/python -m pip install -e ".[demo]"
+	$(DROP_SLOW_IMPORTS)
 	@touch $@
 
 # Voila's page loads every JupyterLab extension installed in the venv, but it
@@ -126,6 +137,7 @@ demo: $(INSTALLED_DEMO) ## Start the slider demo with Voila on 127.0.0.1 and pri
 
 $(INSTALLED_BENCH): $(INSTALLED) pyproject.toml
 	$(BIN)/python -m pip install -e ".[bench]"
+	$(DROP_SLOW_IMPORTS)
 	@touch $@
 
 bench: $(INSTALLED_BENCH) ## Time conv2d against PyTorch on VGG16 layers, the slider demo's redraw, grading, and training a TinyVGG; then count the checks' namings
@@ -148,6 +160,7 @@ misconceptions: $(INSTALLED) ## Count how often the checks name a learner answer
 
 $(INSTALLED_DEV): $(INSTALLED) pyproject.toml
 	$(BIN)/python -m pip install -e ".[dev]"
+	$(DROP_SLOW_IMPORTS)
 	@touch $@
 
 hooks: $(INSTALLED_DEV) ## Install the pre-commit hook that strips outputs from solutions/ notebooks

@@ -34,6 +34,7 @@ import hashlib
 import os
 import tempfile
 import threading
+import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -197,11 +198,14 @@ def grade_on_worker(plugin_name, student_id, assignment, notebook_bytes, feedbac
         finally:
             incoming.unlink(missing_ok=True)
         if feedback and outcome.get("notebook"):
+            started = time.perf_counter()
             outcome["feedback_page"], outcome["feedback_problem"] = grader.feedback_from_own_gradebook(outcome)
+            outcome["seconds"]["feedback page"] = round(time.perf_counter() - started, 4)
         return outcome
 
 
-def run(where, settings, course_db, submissions, feedback, on_result, on_crash, bar, task=grade_on_worker):
+def run(where, settings, course_db, submissions, feedback, on_result, on_crash, bar, task=grade_on_worker,
+        on_seconds=None):
     """Grade submissions ([submissions.Submission]) on the cluster at `where` (--cluster ADDRESS).
 
     settings: course.Settings; course_db: the course gradebook, whose bytes
@@ -211,7 +215,8 @@ def run(where, settings, course_db, submissions, feedback, on_result, on_crash, 
     not be graded (message says why). bar: a tqdm progress bar, updated as
     results come. feedback: course.FeedbackPages, or None (or False) for no
     pages. task: the function each Dask task runs (grade_on_worker; tests
-    pass others).
+    pass others). on_seconds: as local_pool.run's, never called here: a
+    feedback page's seconds come in its result's "seconds".
     """
     client, cluster = connect(where)
     name = f"conv-course-{uuid.uuid4().hex[:12]}"

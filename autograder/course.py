@@ -145,6 +145,7 @@ class Graded:
     message: str = ""
     cells: list = field(default_factory=list)
     notebook: str | None = None  # the autograded notebook, JSON text
+    seconds: dict = field(default_factory=dict)  # {stage: seconds} (stage_times.STAGES)
 
     def to_dict(self):
         return asdict(self)

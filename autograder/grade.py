@@ -75,6 +75,7 @@ from .course import (
     load_course_config,
     progress_bar,
 )
+from .stage_times import StageTimes, Stopwatch
 
 
 class GradingError(RuntimeError):
@@ -216,7 +217,10 @@ def grade(submissions_dir, out, options=Options(), course=None):
                 # Here, in this process, as each result comes: into the
                 # gradebook and the progress file.
                 submission, digest = to_grade[index]
-                row = store_outcome(course, gradebook, submission, outcome, kinds[submission.assignment])
+                watch = Stopwatch()
+                with watch.stage("recording"):
+                    row = store_outcome(course, gradebook, submission, outcome, kinds[submission.assignment])
+                stages.add({**(outcome.get("seconds") or {}), **watch.seconds})
                 rows.append(mark_late(row, submission.submitted_at, submission.marked_late, rules))
                 # An earlier page must not pass for this result's, should the run stop before its page is made.
                 pages.page(row.student_id, row.assignment).unlink(missing_ok=True)
@@ -229,6 +233,7 @@ def grade(submissions_dir, out, options=Options(), course=None):
             # The CSVs follow the results as they come (not only after the last
             # feedback page): every CSV_EVERY_SECONDS, and as soon as the last is in.
             csvs = CsvWriter(out, len(to_grade))
+            stages = StageTimes()  # where the time went, for run.json
 
             def crash(index, message):
                 submission = to_grade[index][0]
@@ -244,7 +249,7 @@ def grade(submissions_dir, out, options=Options(), course=None):
                 bar = progress_bar(len(to_grade), "grading", options.progress)
                 try:
                     runner.run(where, settings, course.db, [s for s, _ in to_grade],
-                               pages if options.feedback else None, recorded, crash, bar)
+                               pages if options.feedback else None, recorded, crash, bar, on_seconds=stages.add)
                 except cluster.ClusterError as error:
                     raise GradingError(str(error)) from error
                 finally:
@@ -258,7 +263,7 @@ def grade(submissions_dir, out, options=Options(), course=None):
             write_similarity_safely(work / "staged", out, notes)
         seconds = time.perf_counter() - started
         run = run_record(options, rules, chosen, started_at, seconds,
-                         None if options.cluster else where)
+                         None if options.cluster else where, stages.summary() if to_grade else {})
         journal.write_run(out, run)
         if options.report:
             report_hook(out, run, notes)
@@ -287,8 +292,9 @@ def write_similarity_safely(staging, out, notes):
         notes.append(f"similarity.csv could not be written ({one_line(error)})")
 
 
-def run_record(options, rules, chosen, started_at, seconds, jobs):
-    """The dict of OUT/run.json (journal.py describes it): this run's options and how long it took."""
+def run_record(options, rules, chosen, started_at, seconds, jobs, stages=None):
+    """The dict of OUT/run.json (journal.py describes it): this run's options, how long it took, and
+    where that time went (stages: stage_times.StageTimes.summary() of the submissions graded)."""
     return {
         "started": started_at.isoformat(timespec="seconds"),
         "seconds": round(seconds, 1),
@@ -300,6 +306,7 @@ def run_record(options, rules, chosen, started_at, seconds, jobs):
         "late_penalty": rules.penalty.text if rules.penalty else None,
         "similarity": options.similarity,
         "feedback": options.feedback,
+        "stages": stages or {},
     }
 
 

@@ -20,10 +20,12 @@ again) and for the report:
     {"version": 1, "started": "2026-12-02T09:14:03+01:00", "seconds": 138.1,
      "jobs": 2, "cluster": "", "assignments": ["02_multi_channel"],
      "deadline": "2026-12-01T23:59", "late_from": "2026-12-02T00:00:00+01:00",
-     "late_penalty": "10%/day,max=50%", "similarity": true, "feedback": true}
+     "late_penalty": "10%/day,max=50%", "similarity": true, "feedback": true,
+     "stages": {"kernel start": {"median": 0.61, "total": 24.9, "count": 40}, ...}}
 
 `jobs` is null on a cluster; `deadline`, `late_from` and `late_penalty` are
-null when not given.
+null when not given. `stages` says where the grading time went, per stage of
+stage_times.STAGES (seconds per submission): empty when nothing was graded.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ import os
 import shutil
 import subprocess
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -47,6 +47,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import DottedObjectName, Float, Integer, Type, Unicode
 
 from . import confinement, sandbox
+from .stage_times import Stopwatch
 
 
 @dataclass
@@ -57,12 +58,15 @@ class NotebookRun:
     "disk-bytes", "disk-files" (confinement.Watch.reason);
     interrupts: cell timeouts (the kernel was interrupted);
     printed, dropped: bytes of output the notebook sent, and of those the
-    bytes dropped for passing the output budget."""
+    bytes dropped for passing the output budget;
+    watch: the seconds of the kernel's stages of stage_times.STAGES ("kernel
+    start", "notebook cells", "kernel stop")."""
 
     stopped: str = ""
     interrupts: int = 0
     printed: int = 0
     dropped: int = 0
+    watch: Stopwatch = field(default_factory=Stopwatch)
 
 
 _current = NotebookRun()
@@ -147,6 +151,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._scratch = root / f"k-{uuid.uuid4().hex[:8]}"
         sandbox.make_scratch(self._scratch, self.sandbox_user, self.disk_mb)
         self._memory = confinement.MemoryGroup(self.memory_mb).create()
+        draw_no_pictures(self._scratch)
         copy_data_files(Path(source_folder), self._scratch)
         self.transport = "ipc"
         self.ip = str(self._scratch / "kernel")
@@ -184,20 +189,22 @@ class SandboxedKernelManager(AsyncKernelManager):
     interrupt_kernel = _async_interrupt_kernel
 
     async def _async_shutdown_kernel(self, now=False, restart=False):
-        try:
-            await super()._async_shutdown_kernel(now=now, restart=restart)
-        finally:
-            self._end_sandbox(restart)
+        with _current.watch.stage("kernel stop"):
+            try:
+                await super()._async_shutdown_kernel(now=now, restart=restart)
+            finally:
+                self._end_sandbox(restart)
 
     shutdown_kernel = _async_shutdown_kernel
 
     async def _async_cleanup_resources(self, restart=False):
         """jupyter_client's cleanup, which nbclient calls even when the kernel
         died (and then no shutdown is asked for): the sandbox ends here too."""
-        try:
-            await super()._async_cleanup_resources(restart=restart)
-        finally:
-            self._end_sandbox(restart)
+        with _current.watch.stage("kernel stop"):
+            try:
+                await super()._async_cleanup_resources(restart=restart)
+            finally:
+                self._end_sandbox(restart)
 
     cleanup_resources = _async_cleanup_resources
 
@@ -221,6 +228,20 @@ class SandboxedKernelManager(AsyncKernelManager):
         if scratch is not None and not restart:
             sandbox.remove_scratch(scratch)
             self._scratch = None
+
+
+STARTUP = Path(__file__).with_name("kernel_startup.py")
+#: The grading kernel's IPython config (in its own profile): the inline backend makes no PNG of a figure.
+KERNEL_CONFIG = "c.InlineBackend.figure_formats = set()\n"
+
+
+def draw_no_pictures(scratch):
+    """Set up the kernel's own IPython profile (IPYTHONDIR is scratch/.ipython, sandbox.sandbox_env)
+    so that grading draws no pictures: see kernel_startup.py. scratch: Path."""
+    profile = scratch / ".ipython" / "profile_default"
+    (profile / "startup").mkdir(parents=True, exist_ok=True)
+    (profile / "ipython_kernel_config.py").write_text(KERNEL_CONFIG, encoding="utf-8")
+    shutil.copy(STARTUP, profile / "startup" / "00-conv-course.py")
 
 
 def copy_data_files(folder, scratch):
@@ -282,9 +303,18 @@ class SandboxedExecute(Execute):
         """Whether an output message of size bytes for the running cell would be dropped."""
         return not self._fits(size, self._running_cell, self.clear_before_next_output)
 
+    async def async_start_new_kernel(self, **kwargs):
+        """Start the kernel as nbclient does, timed as part of the "kernel start" stage."""
+        with _current.watch.stage("kernel start"):
+            return await super().async_start_new_kernel(**kwargs)
+
+    start_new_kernel = run_sync(async_start_new_kernel)
+
     async def async_start_new_kernel_client(self):
-        """Start the kernel client as nbclient does, its iopub channel told what the budget would drop."""
-        client = await super().async_start_new_kernel_client()
+        """Start the kernel client as nbclient does (waiting until the kernel answers), its iopub
+        channel told what the budget would drop; timed as part of the "kernel start" stage."""
+        with _current.watch.stage("kernel start"):
+            client = await super().async_start_new_kernel_client()
         if isinstance(client.iopub_channel, OutputBudgetChannel):
             client.iopub_channel.would_drop = self._would_drop
         return client
@@ -345,7 +375,8 @@ class SandboxedExecute(Execute):
         self._dropped_in_cell.pop(cell_index, None)
         self._running_cell = cell_index
         try:
-            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+            with _current.watch.stage("notebook cells"):
+                return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         finally:
             dropped = self._dropped_in_cell.pop(cell_index, 0)
             if dropped and cell.get("cell_type") == "code":

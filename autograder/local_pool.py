@@ -26,7 +26,8 @@ from .course import progress_bar
 CRASHED_TWICE = "grading this submission crashed the grading process twice"
 
 
-def run(where, settings, course_db, submissions, feedback, on_result, on_crash, bar, task=worker.grade_task):
+def run(where, settings, course_db, submissions, feedback, on_result, on_crash, bar, task=worker.grade_task,
+        on_seconds=None):
     """Grade submissions ([submissions.Submission]) on `where` worker processes of this machine.
 
     settings: course.Settings; course_db: the course gradebook, which each
@@ -36,6 +37,9 @@ def run(where, settings, course_db, submissions, feedback, on_result, on_crash, 
     (message says why). bar: a tqdm progress
     bar, updated as results come. feedback: course.FeedbackPages, or None for
     no pages. task: the function each worker task runs (worker.grade_task).
+    on_seconds({stage: seconds}), if given, gets the seconds of the work a
+    worker did apart from a result: each feedback page's (its result's own
+    stages come in the result, outcome["seconds"]).
     """
     calls = [(task, (s.student_id, s.assignment, str(s.notebook))) for s in submissions]
 
@@ -46,8 +50,12 @@ def run(where, settings, course_db, submissions, feedback, on_result, on_crash, 
             return feedback_call(feedback, row, bool(outcome.get("notebook")))
         return None
 
+    def follow_up_done(result):
+        if on_seconds is not None and isinstance(result, dict):
+            on_seconds(result.get("seconds"))
+
     with WorkerPool(replace(settings, course_db=str(course_db)), where) as pool:
-        pool.run(calls, on_crash=on_crash, then=then, bar=bar)
+        pool.run(calls, on_crash=on_crash, then=then, bar=bar, follow_up_done=follow_up_done)
 
 
 def feedback_call(feedback, row, ran):
@@ -89,7 +97,7 @@ class WorkerPool:
         self.executor = ProcessPoolExecutor(self.jobs, mp_context=self.context,
                                             initializer=self.initializer, initargs=(self.settings, numbers))
 
-    def run(self, calls, label="", progress=False, on_crash=None, then=None, bar=None):
+    def run(self, calls, label="", progress=False, on_crash=None, then=None, bar=None, follow_up_done=None):
         """Run [(function, args)] on the workers; returns the results in order.
 
         At most one task per worker is in flight, so when a worker process
@@ -102,8 +110,9 @@ class WorkerPool:
         then(index, result), if given, is called here as each result comes
         and may return a follow-up call (function, args) for the workers,
         which runs among the remaining tasks; a follow-up's result is not
-        returned, and a follow-up that fails is dropped (it must leave its
-        own trace, as the feedback pages do).
+        returned but given to follow_up_done(result), if given, and a
+        follow-up that fails is dropped (it must leave its own trace, as the
+        feedback pages do).
 
         The progress bar counts the calls (not the follow-ups): bar, if
         given (its owner closes it), else one of its own, labelled label,
@@ -120,6 +129,8 @@ class WorkerPool:
         def finish(index, result):
             done[index] = result
             if index >= count:
+                if follow_up_done is not None and result is not None:
+                    follow_up_done(result)
                 return
             bar.update(1)
             follow_up = then(index, result) if then is not None else None

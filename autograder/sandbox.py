@@ -47,6 +47,7 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import conv_lib
@@ -254,8 +255,30 @@ def make_scratch(path, sandbox_user, disk_mb=Limits.disk_mb):
     if confinement.mechanisms().disk == "tmpfs" and not os.path.ismount(path):
         confinement.mount_scratch_space(path, disk_mb, sandbox_user if running_as_root() else os.getuid())
     (path / ".tmp").mkdir(exist_ok=True)
+    seed_font_list(path / ".matplotlib")
     give_to_sandbox(path, sandbox_user)
     return path
+
+
+@cache
+def font_list():
+    """matplotlib's list of this machine's fonts (its fontlist-v*.json, made here once if missing), or None."""
+    try:
+        import matplotlib
+        from matplotlib import font_manager  # noqa: F401 - loading it writes the list if missing
+    except ImportError:
+        return None
+    found = sorted(Path(matplotlib.get_cachedir()).glob("fontlist-v*.json"))
+    return found[-1] if found else None
+
+
+def seed_font_list(folder):
+    """Copy matplotlib's font list into a sandbox's MPLCONFIGDIR (folder, a Path): without it, each sandboxed
+    process that imports matplotlib would search the machine's fonts again, about half a second each time."""
+    source = font_list()
+    if source is not None:
+        folder.mkdir(exist_ok=True)
+        shutil.copy(source, folder / source.name)
 
 
 def give_to_sandbox(path, sandbox_user):

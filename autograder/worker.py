@@ -50,6 +50,7 @@ from .course import (
     quiet_warnings,
 )
 from .feedback import problem_lines
+from .stage_times import Stopwatch
 
 TIMEOUT_ERROR = "CellTimeoutError"
 #: How long nbclient waits for a cell's last output once the cell has ended (its default, 4 s, is short on a busy machine).
@@ -76,12 +77,15 @@ def grade_task(student_id, assignment, notebook_path):
 def feedback_task(course_root_config, row, target):
     """Process-pool task: write nbgrader's feedback page of one graded
     submission (row: its results.Row), or, if nbgrader cannot make it within
-    FEEDBACK_SECONDS, a short page saying why (results.problem_page)."""
-    problem = _worker.feedback(course_root_config, row.student_id, row.assignment, Path(target))
-    if problem:
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-        Path(target).write_text(results.problem_page(row, problem), encoding="utf-8")
-    return problem
+    FEEDBACK_SECONDS, a short page saying why (results.problem_page).
+    Returns {"problem": "" or why there is no page, "seconds": {"feedback page": seconds}}."""
+    watch = Stopwatch()
+    with watch.stage("feedback page"):
+        problem = _worker.feedback(course_root_config, row.student_id, row.assignment, Path(target))
+        if problem:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            Path(target).write_text(results.problem_page(row, problem), encoding="utf-8")
+    return {"problem": problem, "seconds": watch.seconds}
 
 
 class Worker:
@@ -126,6 +130,8 @@ class Worker:
         config.Execute.timeout = settings.timeout
         config.Execute.interrupt_on_timeout = True
         config.Execute.iopub_timeout = IOPUB_SECONDS
+        # The kernel and its sandbox are thrown away at once: nothing waits for the kernel to say goodbye.
+        config.Execute.shutdown_kernel = "immediate"
         config.SandboxedKernelManager.scratch_root = str(self.scratch_root)
         config.SandboxedKernelManager.sandbox_user = self.sandbox_user
         config.SandboxedKernelManager.memory_mb = settings.memory_mb
@@ -156,13 +162,16 @@ class Worker:
         nbformat.write(staged, submitted / f"{assignment}.ipynb")
 
         run = begin_notebook()
-        outcome = self.api.autograde(assignment, student_id, force=True, create=True)
+        watch = Stopwatch()
+        with watch.stage("nbgrader"):
+            outcome = self.api.autograde(assignment, student_id, force=True, create=True)
         notebook_file = autograded / f"{assignment}.ipynb"
 
         kinds = self.cell_kinds(assignment)
         if outcome.get("success") and notebook_file.exists() and not run.stopped:
-            notebook = nbformat.read(notebook_file, as_version=4)
-            cells = self.read_grades(student_id, assignment, notebook, kinds)
+            with watch.stage("nbgrader"):
+                notebook = nbformat.read(notebook_file, as_version=4)
+                cells = self.read_grades(student_id, assignment, notebook, kinds)
             timed_out = any(
                 output.get("ename") == TIMEOUT_ERROR
                 for cell in notebook.cells if cell.cell_type == "code"
@@ -181,12 +190,15 @@ class Worker:
         if unknown_cells:
             graded.message = "; ".join(filter(None, [graded.message, *unknown_cells]))
 
-        self.check_independently(graded, notebook, notebook_file if notebook_file.exists() else None)
+        with watch.stage("independent check"):
+            self.check_independently(graded, notebook, notebook_file if notebook_file.exists() else None)
         if graded.notebook is None and notebook_file.exists():
             graded.notebook = notebook_file.read_text(encoding="utf-8")
         if graded.notebook is not None:
-            # Once, here: the formgrader and the feedback pages show only this inert copy.
-            graded.notebook = inert.inert_notebook_text(graded.notebook)
+            with watch.stage("inert copy"):
+                # Once, here: the formgrader and the feedback pages show only this inert copy.
+                graded.notebook = inert.inert_notebook_text(graded.notebook)
+        graded.seconds = stage_seconds(watch, run)
         return graded
 
     def check_independently(self, graded, notebook, notebook_file):
@@ -331,6 +343,19 @@ class Worker:
             config.CourseDirectory.db_url = course_config["db_url"]
             self._feedback_apis[key] = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
         return self._feedback_apis[key]
+
+
+def stage_seconds(watch, run):
+    """{stage: seconds} of one graded submission: the worker's stages (watch, whose "nbgrader" holds the
+    whole autograde call) and the kernel's (run.watch), which "nbgrader" is then left without."""
+    seconds = dict(watch.seconds)
+    for stage, value in run.watch.seconds.items():
+        seconds[stage] = value
+        if "nbgrader" in seconds:
+            seconds["nbgrader"] -= value
+    if "nbgrader" in seconds:
+        seconds["nbgrader"] = max(seconds["nbgrader"], 0.0)
+    return {stage: round(value, 4) for stage, value in seconds.items()}
 
 
 def make_feedback_page(api, assignment, student_id, page):

@@ -9,6 +9,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 import tomllib
 import urllib.error
@@ -209,6 +210,26 @@ def test_readme_opens_with_make_lab_and_make_test():
     top = "\n".join((REPO / "README.md").read_text().splitlines()[:30])
     assert "make lab" in top
     assert "make test" in top
+
+
+def test_every_install_step_of_make_removes_the_package_that_slows_every_notebook_read():
+    # jsonschema (under nbformat) imports rfc3987-syntax whenever it is there, which compiles
+    # Lark grammars for about 2.5 s in every process that reads a notebook (see the Makefile).
+    makefile = (REPO / "Makefile").read_text()
+    installs = [line for line in makefile.splitlines() if "pip install -e" in line]
+    assert len(installs) >= 4
+    assert makefile.count("\t$(DROP_SLOW_IMPORTS)") == len(installs)
+    assert "pip uninstall --yes --quiet rfc3987-syntax" in makefile
+
+
+def test_the_venv_that_runs_the_tests_has_no_rfc3987_syntax():
+    import importlib.util
+
+    if os.environ.get("VIRTUAL_ENV") is None and not sys.prefix.endswith(".venv"):
+        pytest.skip("not make's venv: nothing says this Python was set up by make")
+    assert importlib.util.find_spec("rfc3987_syntax") is None, (
+        "rfc3987-syntax is installed: every process that imports nbformat pays ~2.5 s for it; "
+        "`make` removes it after each install (see the Makefile)")
 
 
 def test_make_help_lists_test_lab_and_bench():
