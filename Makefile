@@ -100,7 +100,12 @@ $(INSTALLED): pyproject.toml $(VENV)/pyvenv.cfg
 	$(DROP_SLOW_IMPORTS)
 	@touch $@
 
+# Bytecode of the course's own modules, written once: where PYTHONDONTWRITEBYTECODE is set (as on
+# many CI machines) every test's Python process would otherwise compile them again.
+COMPILE_COURSE = $(BIN)/python -m compileall -q conv_lib autograder tests benchmarks
+
 test: $(INSTALLED) ## Set up, then run the whole test suite (pytest)
+	$(COMPILE_COURSE) >/dev/null
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lab: $(INSTALLED) ## Set up, then open JupyterLab on notebooks/ (extra flags: LAB_ARGS=...)

@@ -29,7 +29,6 @@ A task whose grader raises is tried RETRIES more time(s), then is `error`.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import tempfile
@@ -47,10 +46,9 @@ RETRIES = 1
 ALLOWED_FAILURES = 2
 WINDOW_PER_WORKER = 4
 CONNECT_TIMEOUT = "10s"
-#: Sandbox users of cluster workers: UID_BASE + SLOT_FIRST ... (local pools use UID_BASE + 0, 1, ...).
-SLOT_FIRST = 64
+#: Sandbox users of cluster workers: UID_BASE + SLOT_FIRST ... (local pools use sandbox.LOCAL_SLOTS before them).
+SLOT_FIRST = sandbox.LOCAL_SLOTS.stop
 SLOT_COUNT = 448
-SLOT_FOLDER = Path(tempfile.gettempdir()) / "conv-course-slots"
 
 
 class ClusterError(RuntimeError):
@@ -116,18 +114,11 @@ def check_worker(expected):
 
 def claim_slot():
     """A sandbox slot (a number for worker.Worker) no other grading process on
-    this machine holds: a lock on a file that the kernel releases when this
-    process ends, however it ends. Returns (number, open lock file)."""
-    SLOT_FOLDER.mkdir(mode=0o755, parents=True, exist_ok=True)
-    for number in range(SLOT_FIRST, SLOT_FIRST + SLOT_COUNT):
-        handle = open(SLOT_FOLDER / f"{number}.lock", "a")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            continue
-        return number, handle
-    raise ClusterError(f"more than {SLOT_COUNT} grading workers on this machine")
+    this machine holds (sandbox.claim_slot). Returns (number, open lock file)."""
+    number, handle = sandbox.claim_slot(range(SLOT_FIRST, SLOT_FIRST + SLOT_COUNT))
+    if number is None:
+        raise ClusterError(f"more than {SLOT_COUNT} grading workers on this machine")
+    return number, handle
 
 
 try:
@@ -169,6 +160,7 @@ class GradingPlugin(WorkerPlugin):
             if problem:
                 raise ClusterError(f"this worker cannot grade this course: {problem}")
             number, self.slot = claim_slot()
+            sandbox.precompile_course_code()  # this machine's copy of conv_lib
             self.folder = Path(tempfile.mkdtemp(prefix="conv-course-cluster-"))
             os.chmod(self.folder, 0o755)
             gradebook = self.folder / "gradebook.db"

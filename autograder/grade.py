@@ -50,7 +50,6 @@ from datetime import datetime
 from pathlib import Path
 
 from . import (
-    cluster,
     confinement,
     inert,
     journal,
@@ -75,6 +74,7 @@ from .course import (
     load_course_config,
     progress_bar,
 )
+from .new_gradebook import start_gradebook
 from .stage_times import StageTimes, Stopwatch
 
 
@@ -170,6 +170,7 @@ def grade(submissions_dir, out, options=Options(), course=None):
         sandbox.check_available()
     except sandbox.SandboxUnavailable as error:
         raise GradingError(str(error)) from error
+    sandbox.precompile_course_code()
 
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="conv-course-"))
@@ -240,8 +241,12 @@ def grade(submissions_dir, out, options=Options(), course=None):
                 return crashed(submission.student_id, submission.assignment, kinds[submission.assignment], message)
 
             # The two ways to run the grading take the same arguments.
+            cluster_error = ()  # nothing to catch on this machine's pool
             if options.cluster:
+                from . import cluster  # Dask (a second of importing) only for a run on a cluster
+
                 runner, where, place = cluster, options.cluster, f"on the cluster {options.cluster}"
+                cluster_error = cluster.ClusterError
             else:
                 jobs = min(options.jobs or default_jobs(), max(len(to_grade), 1))
                 runner, where, place = local_pool, jobs, f"with {jobs} job(s)"
@@ -250,7 +255,7 @@ def grade(submissions_dir, out, options=Options(), course=None):
                 try:
                     runner.run(where, settings, course.db, [s for s, _ in to_grade],
                                pages if options.feedback else None, recorded, crash, bar, on_seconds=stages.add)
-                except cluster.ClusterError as error:
+                except cluster_error as error:
                     raise GradingError(str(error)) from error
                 finally:
                     bar.close()
@@ -394,6 +399,7 @@ def register(course, assignments, work):
     course.db.parent.mkdir(parents=True, exist_ok=True)
     if not assignments:
         return
+    start_gradebook(course.db)  # without nbgrader's alembic process
     config = load_course_config(CONFIG_FILE)
     # As autograder/release.py: the root is the sources' parent, where
     # nbgrader's assignment pattern finds them.

@@ -31,6 +31,8 @@ import sys
 import sysconfig
 from pathlib import Path
 
+from .new_gradebook import start_gradebook
+
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = REPO / "autograder" / "nbgrader_config.py"
 SOLUTIONS = REPO / "solutions"
@@ -165,6 +167,7 @@ def release(source_root=SOLUTIONS, release_root=NOTEBOOKS, assignments=None, *,
     if gradebook is None:
         flags.append("--no-db")
     else:
+        start_gradebook(gradebook)  # without nbgrader's alembic process
         flags.append(f"--CourseDirectory.db_url=sqlite:///{Path(gradebook).resolve()}")
 
     # One nbgrader process (about 2 s to start) for all assignments when all

@@ -38,6 +38,7 @@ from . import report_charts, results, student_ids
 from .inert import POLICY_META
 from . import journal
 from .similarity import COLUMNS as SIMILARITY_COLUMNS
+from .stage_times import stage_order
 
 REPORT_NAME = "report.html"
 SIMILARITY_NAME = "similarity.csv"
@@ -64,7 +65,7 @@ TOP_CODES = 12
 TOP_PAIRS = 10
 HARDEST_TESTS = 8
 #: The keys of a run dict (OUT/run.json) that are not options.
-RUN_APART = ("version", "started", "seconds", "options")
+RUN_APART = ("version", "started", "seconds", "options", "stages")
 #: A pair of codes is listed only when at least this many learners show both.
 MIN_PAIR_LEARNERS = 2
 
@@ -585,6 +586,15 @@ def run_options(run):
     return {key: value for key, value in run.items() if key not in RUN_APART}
 
 
+def stages_text(stages):
+    """run.json's `stages` as one line: each stage's median seconds per submission, in the order of grading."""
+    try:
+        ordered = sorted(stages.items(), key=lambda item: stage_order(str(item[0])))
+        return " · ".join(f"{stage} {float(entry['median']):.2f} s" for stage, entry in ordered) + " (medians)"
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return "not readable"
+
+
 def run_block(out, run):
     """When the run started, how long it took and its options (from `run`), and what progress.jsonl holds."""
     recorded = journal_count(out)
@@ -594,6 +604,8 @@ def run_block(out, run):
     items += [(str(key).replace("_", " "), option_text(value)) for key, value in options]
     if not options:
         items.append(("options", "not recorded" if not run else "none given"))
+    if run.get("stages"):
+        items.append(("time per submission", stages_text(run["stages"])))
     items.append(("journal", "no progress.jsonl" if recorded is None
                   else f"progress.jsonl records {recorded} finished submission(s)"))
     return '<dl class="run">' + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in items) + "</dl>"

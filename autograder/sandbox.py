@@ -39,6 +39,7 @@ processes too.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import stat
@@ -57,6 +58,10 @@ from . import confinement
 UID_BASE = 61000
 """User ids UID_BASE, UID_BASE + 1, ... run the sandboxes of workers 0, 1, ...
 (when the grader runs as root). Nothing else on the machine should use them."""
+
+LOCAL_SLOTS = range(0, 64)
+"""Worker numbers of the local pools (local_pool.py); cluster.py's Dask workers take theirs after them."""
+SLOT_FOLDER = Path(tempfile.gettempdir()) / "conv-course-slots"
 
 SYSTEM_PATHS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
 
@@ -85,6 +90,29 @@ class Limits:
 
 class SandboxUnavailable(RuntimeError):
     """The machine cannot build the sandbox; the grader refuses to run student code."""
+
+
+def claim_slot(numbers, preferred=None):
+    """A worker number (hence a sandbox user, UID_BASE + number) that no other grading process on this
+    machine holds, so that two grading runs at once never share a sandbox user (whose process limit
+    and files they would share): a lock on a file of SLOT_FOLDER, which the kernel releases when this
+    process ends, however it ends. numbers: the range to take from, `preferred` first if given.
+    Returns (number, the open lock file, to keep open), or (None, None) when all are taken.
+    Not as root, the sandbox maps the user into a namespace of its own: the preferred number
+    (or the first) is returned without a lock."""
+    if not running_as_root():
+        return (numbers[0] if preferred is None else preferred), None
+    SLOT_FOLDER.mkdir(mode=0o755, parents=True, exist_ok=True)
+    order = ([preferred] if preferred in numbers else []) + [n for n in numbers if n != preferred]
+    for number in order:
+        handle = open(SLOT_FOLDER / f"{number}.lock", "a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        return number, handle
+    return None, None
 
 
 def missing_tools():
@@ -129,6 +157,20 @@ def readable_paths():
             seen.add(str(path))
             result.append(path)
     return result
+
+
+def precompile_course_code():
+    """Write the bytecode (__pycache__) of conv_lib's modules, which the sandbox shows read-only and which
+    its processes therefore compile again each time they import them (sandbox_env sets
+    PYTHONDONTWRITEBYTECODE): about 0.3 s of every kernel and every check, more when a test cell imports
+    conv_lib afresh. Written by the grader, never by sandboxed code. Returns whether it could be written
+    (a read-only installation keeps compiling: slower, not wrong)."""
+    import compileall
+
+    try:
+        return bool(compileall.compile_dir(Path(conv_lib.__file__).parent, quiet=2, workers=1))
+    except OSError:
+        return False
 
 
 def _bind_options(paths, bind="--ro-bind", created=None):

@@ -50,6 +50,7 @@ from .course import (
     quiet_warnings,
 )
 from .feedback import problem_lines
+from .feedback_exporter import FeedbackPageExporter, compile_templates
 from .stage_times import Stopwatch
 
 TIMEOUT_ERROR = "CellTimeoutError"
@@ -60,13 +61,22 @@ FEEDBACK_SECONDS = 60
 
 
 _worker = None
+_slot = None  # the lock file that keeps this process's worker number its own (sandbox.claim_slot)
+
+
+class NoFreeSlot(RuntimeError):
+    """Every worker number of this machine's local pools is held by a grading process."""
 
 
 def start_worker(settings, worker_ids):
-    """Process-pool initializer: take a worker number, make the worker."""
-    global _worker
+    """Process-pool initializer: take a worker number (the pool's, unless another grading run on this
+    machine holds it: then a free one, sandbox.claim_slot), make the worker."""
+    global _worker, _slot
     quiet_warnings()
-    _worker = Worker(settings, worker_ids.get())
+    number, _slot = sandbox.claim_slot(sandbox.LOCAL_SLOTS, preferred=worker_ids.get())
+    if number is None:
+        raise NoFreeSlot(f"more than {len(sandbox.LOCAL_SLOTS)} local grading workers on this machine at once")
+    _worker = Worker(settings, number)
 
 
 def grade_task(student_id, assignment, notebook_path):
@@ -341,7 +351,11 @@ class Worker:
             config.CourseDirectory.autograded_directory = course_config["autograded"]
             config.CourseDirectory.feedback_directory = course_config["feedback"]
             config.CourseDirectory.db_url = course_config["db_url"]
-            self._feedback_apis[key] = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+            config.GenerateFeedback.exporter_class = FeedbackPageExporter
+            coursedir = CourseDirectory(config=config)
+            # Compiled here, once: each page is made in a forked process, which would compile them again.
+            compile_templates(config, coursedir)
+            self._feedback_apis[key] = NbGraderAPI(coursedir=coursedir, config=config)
         return self._feedback_apis[key]
 
 

@@ -25,14 +25,23 @@ LocalCluster of 2 workers: tasks that carry a submission-sized payload (the
 median staged notebook of the run) and bring back a result of the size of a
 graded one, done one at a time (latency) and many at once (throughput).
 
+With --before REF (a git commit, tag or branch), the --jobs 2 run is also made
+with the code of REF, from a git worktree of it (same Python, same packages),
+on the same submissions just before the others: the code before a change and
+after it, side by side in one run.
+
 Printed: wall seconds for the whole run, seconds per submission, seconds per
 submission per core (wall x jobs / submissions), and the speed-up over plain
 nbgrader. Each conv-course run starts from an empty course folder, so it pays
-for registering the assignment and starting its workers.
+for registering the assignment and starting its workers. Then where the time
+of one submission goes, stage by stage (stage_times.STAGES, from each run's
+OUT/run.json): the median seconds of each stage with one worker (--jobs 1,
+one process at a time) and with two (--jobs 2, the faster run).
 """
 
 import argparse
 import csv
+import json
 import os
 import platform
 import shutil
@@ -40,12 +49,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from autograder.release import SOLUTIONS, release, run_nbgrader  # noqa: E402
+from autograder.stage_times import stage_order  # noqa: E402
 from submission_set import generated_submissions  # noqa: E402
 
 
@@ -74,17 +85,48 @@ def plain_nbgrader(submissions, assignment, root):
     return time.perf_counter() - start
 
 
-def conv_course(submissions, root, *flags):
-    """Seconds for `conv-course grade FLAGS`, and its grades.csv rows."""
+def conv_course(submissions, root, *flags, code=REPO):
+    """Seconds for `conv-course grade FLAGS` with the course code of the folder `code`, and its grades.csv rows."""
+    env = dict(os.environ, PYTHONPATH=str(code)) if code != REPO else None
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "autograder.cli", "grade", str(submissions), "--out", str(root / "out"),
          "--course", str(root / "course"), "--quiet", *flags],
-        check=True, cwd=REPO, stdout=subprocess.DEVNULL,
+        check=True, cwd=code, stdout=subprocess.DEVNULL, env=env,
     )
     seconds = time.perf_counter() - start
     with open(root / "out" / "grades.csv", newline="") as handle:
         return seconds, list(csv.DictReader(handle))
+
+
+def stage_medians(out):
+    """{stage: median seconds per submission} of the run that wrote OUT/run.json ({} for code without stages)."""
+    try:
+        stages = json.loads((out / "run.json").read_text(encoding="utf-8")).get("stages") or {}
+    except (OSError, ValueError):
+        return {}
+    return {stage: entry["median"] for stage, entry in stages.items()}
+
+
+def breakdown_table(columns):
+    """Lines of a table: one row per stage, one column per run ({name: stage_medians(...)})."""
+    stages = sorted({stage for medians in columns.values() for stage in medians}, key=stage_order)
+    lines = [f"{'median s per submission':28}" + "".join(f"{name:>16}" for name in columns)]
+    for stage in stages:
+        lines.append(f"  {stage:26}" + "".join(
+            f"{medians[stage]:16.3f}" if stage in medians else f"{'-':>16}" for medians in columns.values()))
+    lines.append(f"  {'sum':26}" + "".join(f"{sum(medians.values()):16.3f}" for medians in columns.values()))
+    return lines
+
+
+@contextmanager
+def worktree_of(ref, folder):
+    """A git worktree of the repository at ref, in folder (removed afterwards)."""
+    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(folder), ref], check=True, cwd=REPO)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=REPO, check=False)
 
 
 def class_report_seconds(out):
@@ -125,14 +167,20 @@ def main():
     parser.add_argument("--rounds", type=int, default=2,
                         help="runs each of --jobs 2 and --cluster local:2, alternated (default 2)")
     parser.add_argument("--dask-tasks", type=int, default=200, help="tasks timed for Dask's own cost (default 200)")
+    parser.add_argument("--before", metavar="REF", default="",
+                        help="also grade --jobs 2 with the code of this git commit (a worktree), side by side")
     arguments = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="bench-grade-") as folder:
+    with tempfile.TemporaryDirectory(prefix="bench-grade-") as folder, ExitStack() as stack:
         folder = Path(folder)
         os.chmod(folder, 0o755)
         generated_submissions(folder / "submissions", arguments.count, arguments.assignment)
         print(f"Grading {arguments.count} submissions of {arguments.assignment} on {platform.node()} "
               f"({os.cpu_count()} cores, Python {platform.python_version()})")
+        before = None
+        if arguments.before:
+            code = stack.enter_context(worktree_of(arguments.before, folder / "before-code"))
+            before, rows_before = conv_course(folder / "submissions", folder / "before", "--jobs", "2", code=code)
         plain = plain_nbgrader(folder / "submissions", arguments.assignment, folder / "plain")
         one, rows_one = conv_course(folder / "submissions", folder / "jobs1", "--jobs", "1")
         bare, rows_bare = conv_course(folder / "submissions", folder / "bare", "--jobs", "2", "--no-feedback")
@@ -146,6 +194,10 @@ def main():
                                                "--cluster", "local:2")
             spreads.append(seconds)
         two, spread = min(twos), min(spreads)
+        fastest_two = folder / f"jobs2-{twos.index(two) + 1}" / "out"
+        breakdown = {"--jobs 1": stage_medians(folder / "jobs1" / "out"), "--jobs 2": stage_medians(fastest_two)}
+        if before is not None:
+            breakdown = {"before --jobs 2": stage_medians(folder / "before" / "out"), **breakdown}
         staged = sorted(len(p.read_bytes()) for p in (folder / "submissions").rglob("*.ipynb"))
         graded = sorted(len(p.read_bytes()) for p in (folder / "jobs2-1" / "course" / "autograded").rglob("*.ipynb"))
         pages = sorted(len(p.read_bytes()) for p in (folder / "jobs2-1" / "out" / "feedback").rglob("*.html"))
@@ -153,12 +205,24 @@ def main():
     if not rows_one == rows_two == rows_bare == rows_spread:
         raise SystemExit("the conv-course runs gave different grades.csv")
 
+    if before is not None and rows_before != rows_two:
+        print(f"note: the code of {arguments.before} gave a different grades.csv (expected when a change fixed grades)")
+
     count = arguments.count
+    runs = [("plain nbgrader (sequential)", plain, 1), ("conv-course --jobs 1", one, 1),
+            ("conv-course --jobs 2", two, 2), ("  --jobs 2 --no-feedback", bare, 2),
+            ("conv-course --cluster local:2", spread, 2)]
+    if before is not None:
+        runs.insert(1, (f"before: {arguments.before[:12]} --jobs 2", before, 2))
     print(f"\n{'':28}{'wall s':>9}{'s/submission':>14}{'s/submission/core':>19}{'speed-up':>10}")
-    for name, seconds, jobs in (("plain nbgrader (sequential)", plain, 1),
-                                ("conv-course --jobs 1", one, 1), ("conv-course --jobs 2", two, 2),
-                                ("  --jobs 2 --no-feedback", bare, 2), ("conv-course --cluster local:2", spread, 2)):
+    for name, seconds, jobs in runs:
         print(f"{name:28}{seconds:9.1f}{seconds / count:14.2f}{seconds * jobs / count:19.2f}{plain / seconds:9.2f}x")
+    print(f"Goals: --jobs 2 under 1.5 s per submission per core ({two * 2 / count:.2f} here) and at least 5x plain "
+          f"nbgrader ({plain / two:.2f}x here); --cluster local:2 within 5% of --jobs 2 ({spread / two:.3f}x here).")
+    print()
+    print("\n".join(breakdown_table(breakdown)))
+    if before is not None and not breakdown["before --jobs 2"]:
+        print(f"(the code of {arguments.before} does not record stage times)")
     print("\nconv-course includes the sandbox and the independent check (and the feedback pages, "
           "unless --no-feedback); plain nbgrader has none of them.")
     pairs = ", ".join(f"--jobs 2 {a:.1f} s, --cluster {b:.1f} s ({b / a:.2f}x)" for a, b in zip(twos, spreads))

@@ -10,6 +10,8 @@ See tests/attack_set.py for how an attack is written and graded.
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import zipfile
 
@@ -193,14 +195,41 @@ threading.Thread(target=lambda: [time.sleep(1) for _ in iter(int, 1)], daemon=Fa
 '''
 
 
+RUNS_PYTEST = re.compile(r"(?:^|\s)(?:-m\s+|\S*/)?pytest(?:\s|$)")
+"""A command line that runs pytest (`python -m pytest ...`, `.venv/bin/pytest ...`), not one that only
+names a folder of pytest's (/tmp/pytest-of-root/...)."""
+
+
 def no_sandbox_process_left(run, attack):
     """No process of a sandbox user (the grader's workers run them as
-    autograder.sandbox.UID_BASE + worker) is left once the run is over."""
+    autograder.sandbox.UID_BASE + worker) is left once the run is over.
+
+    Other tests may be sandboxing at this very moment: another pytest-xdist
+    worker of this session (a grading run, test_sandbox.py), or another test
+    session on this machine. Their sandboxes still descend from their live
+    pytest process, so they are not this run's. What the run left behind has
+    lost the grader that started it: it descends from no other pytest process."""
     from autograder import sandbox
 
-    listing = subprocess.run(["ps", "-eo", "uid=,pid=,args="], capture_output=True, text=True).stdout
-    left = [line for line in listing.splitlines()
-            if line.split() and sandbox.UID_BASE <= int(line.split()[0]) < sandbox.UID_BASE + 100]
+    uid, parent, command = {}, {}, {}
+    listing = subprocess.run(["ps", "-eo", "uid=,pid=,ppid=,args="], capture_output=True, text=True).stdout
+    for line in listing.splitlines():
+        fields = line.split(None, 3)
+        if len(fields) >= 3:
+            pid = int(fields[1])
+            uid[pid], parent[pid], command[pid] = int(fields[0]), int(fields[2]), fields[3] if len(fields) > 3 else ""
+
+    def under_another_test(pid):
+        while pid in parent and pid > 1:
+            if pid == os.getpid():
+                return False  # under this very test: the run's, and the run is over
+            if RUNS_PYTEST.search(command[pid]):
+                return True
+            pid = parent[pid]
+        return False
+
+    left = [f"{pid} {command[pid]}" for pid in uid
+            if sandbox.UID_BASE <= uid[pid] < sandbox.UID_BASE + 100 and not under_another_test(pid)]
     assert not left, f"processes of the sandbox outlived the run: {left}"
 
 

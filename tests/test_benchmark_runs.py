@@ -60,6 +60,13 @@ def test_the_grading_benchmark_prints_the_ways_of_grading_side_by_side(needs_bub
     assert any(line.startswith("conv-course --cluster local:2") and line.rstrip().endswith("x") for line in lines)
     assert any(line.startswith("Dask alone, a task carrying") for line in lines)
     assert any(line.startswith("The class report (report.html") and "% of the --jobs 2 run" in line for line in lines)
+    assert any(line.startswith("Goals: --jobs 2 under 1.5 s per submission per core") for line in lines)
+    # Where one submission's time goes: a row per stage, a column per run, and their sum.
+    header = next(line for line in lines if line.startswith("median s per submission"))
+    assert header.split()[-4:] == ["--jobs", "1", "--jobs", "2"]
+    for stage in ("kernel start", "notebook cells", "independent check", "feedback page", "recording", "sum"):
+        row = next(line for line in lines if line.startswith(f"  {stage} "))
+        assert len(row[28:].split()) == 2 and all(float(value) >= 0 for value in row[28:].split()), row
 
 
 def test_the_training_benchmark_prints_its_table_and_the_backward_speedup():

@@ -26,6 +26,9 @@ from urllib.parse import urlsplit
 import pytest
 from test_project_setup import REPO, free_port, make_env, run_make, stop_group
 
+# The demo extra's install reinstalls the course: made before any test starts (conftest.py).
+pytestmark = pytest.mark.make_targets(".venv/.installed-demo")
+
 CHROMIUM_PATHS = ("/usr/bin/chromium", "chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -25,10 +25,11 @@ from autograder import integrity, integrity_harness, sandbox
 from conv_lib import diagnose
 from conv_lib.diagnose.exercise import Case, DiffersFrom, Draws, Rng, SameAs
 from integrity_tools import assert_no_values
+from sandbox_users import sandbox_user
 
 ASSIGNMENT = "06_learning_filters"
 SEED = "student-42/06_learning_filters"
-USER = sandbox.UID_BASE + 8
+USER = sandbox_user()
 
 
 def cases_of(function, seed_text=SEED):
@@ -191,7 +192,8 @@ def _endless():
     np.zeros((3, 2)), (np.zeros(2), np.zeros(2)), [np.zeros(2)] * 4, {"dx": 1, "dw": 2, "db": 3}, "dx dw db",
     (np.zeros(2), None, np.zeros(2)), (np.zeros(2), [None, "a"], np.zeros(2)),
     _endless(), None, [np.zeros(1)] * 10**6,
-], ids=lambda value: repr(value)[:40])
+], ids=["one-array", "two-arrays", "four-arrays", "dict", "text", "None-inside", "list-inside", "endless-generator",
+        "None", "a-million-arrays"])  # ids by hand: repr of the last one (a million arrays) took a minute each collection
 def test_anything_else_is_no_tuple_of_arrays(garbage):
     """(A part of text, such as "dw", is saved as text, without pickle, and the judge refuses it.)"""
     with pytest.raises(TypeError):

@@ -371,7 +371,10 @@ def _npy_bytes(array):
     return buffer
 
 
-@pytest.mark.parametrize("argument", [{"a": 1}, object(), {1, 2}, b"bytes", [("conv", {"k": 3})]], ids=repr)
+# The ids are the arguments as written, never an address (a bare object's repr): under pytest-xdist
+# every worker must collect the same test names.
+@pytest.mark.parametrize("argument", [{"a": 1}, object(), {1, 2}, b"bytes", [("conv", {"k": 3})]],
+                         ids=lambda argument: "object()" if type(argument) is object else repr(argument))
 def test_only_plain_data_is_encoded(argument):
     with pytest.raises(TypeError, match="a case argument must be"):
         integrity.encode_argument(argument, {})

@@ -14,7 +14,9 @@ import pytest
 from nbclient.exceptions import DeadKernelError
 from traitlets.config import Config
 
-from autograder import confinement, kernel, sandbox
+from sandbox_users import sandbox_user
+
+from autograder import confinement, kernel
 
 pytestmark = pytest.mark.usefixtures("needs_bubblewrap")
 
@@ -28,7 +30,7 @@ def run_notebook(sources, tmp_path, **settings):
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
     config = Config()
     config.SandboxedKernelManager.scratch_root = str(tmp_path)
-    config.SandboxedKernelManager.sandbox_user = sandbox.UID_BASE + 8
+    config.SandboxedKernelManager.sandbox_user = sandbox_user()
     for name in ("deadline_seconds", "disk_mb", "memory_mb"):
         if name in settings:
             setattr(config.SandboxedKernelManager, name, settings.pop(name))
@@ -94,3 +96,26 @@ def test_a_notebook_past_its_deadline_is_stopped_and_says_so(tmp_path):
     assert (record.stopped, record.interrupts) == ("deadline", 0)
     if confinement.mechanisms().disk == "tmpfs":
         assert notebook.cells[0].outputs[0].text.strip() == "32"  # the kernel's folder is a 32 MB tmpfs
+
+
+def test_grading_draws_no_picture_but_runs_the_code_that_makes_it(tmp_path):
+    """The checks never look at a picture, so the grading kernel renders none (kernel_startup.py): the
+    figure and the animation are still made, and a line stands where each would be shown."""
+    notebook, record, raised = run_notebook([
+        "import matplotlib.pyplot as plt\n%matplotlib inline\n"
+        "figure, axes = plt.subplots(1, 2)\naxes[0].imshow([[0, 1], [1, 0]])\nprint(len(figure.axes), 'axes')\n",
+        "from IPython.display import HTML\nfrom matplotlib import animation\n"
+        "figure = plt.figure()\nmovie = animation.FuncAnimation(figure, lambda frame: [], frames=3)\n"
+        "plt.close(figure)\nHTML(movie.to_jshtml())\n",
+        "'_conv_course_grading_draws_no_pictures' in dir()\n",
+    ], tmp_path)
+    assert raised is None
+    figure_cell, animation_cell, namespace_cell = notebook.cells
+    everything = [output for cell in notebook.cells for output in cell.outputs]
+    assert not [output for output in everything if set(output.get("data", {})) - {"text/plain", "text/html"}]
+    assert not [output for output in everything if output.get("name") == "stderr"], "a warning was printed"
+    assert figure_cell.outputs[0].text == "2 axes\n"  # the figure was made as in the learner's notebook
+    assert "grading does not draw pictures" in figure_cell.outputs[1].data["text/plain"]
+    assert "grading does not draw pictures" in animation_cell.outputs[0].data["text/html"]
+    assert namespace_cell.outputs[0].data["text/plain"] == "False"  # the start-up left no name behind
+    assert {"kernel start", "notebook cells", "kernel stop"} <= set(record.watch.seconds)

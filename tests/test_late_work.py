@@ -176,7 +176,7 @@ def stand_in(monkeypatch):
     """grade.py with a stand-in for the sandboxed workers; returns the list of submissions each run graded."""
     graded = []
 
-    def run(where, settings, course_db, submissions, feedback, on_result, on_crash, bar, task=None):
+    def run(where, settings, course_db, submissions, feedback, on_result, on_crash, bar, task=None, on_seconds=None):
         graded.append([s.student_id for s in submissions])
         for index, s in enumerate(submissions):
             on_result(index, full_marks(s.student_id, s.assignment))

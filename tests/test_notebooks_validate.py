@@ -33,6 +33,9 @@ from notebook_tools import (
 )
 from test_project_setup import free_port, get_json, make_env, run_make, stop_group, wait_for_lab
 
+# `make setup` may reinstall the course: made before any test starts (conftest.py).
+pytestmark = pytest.mark.make_targets("setup")
+
 
 def post_json(url, token, body, timeout):
     request = urllib.request.Request(

@@ -305,6 +305,7 @@ def wait_for_lab(process, port, token, deadline):
     return None
 
 
+@pytest.mark.make_targets("setup")  # made before any test starts (conftest.py): it may reinstall the course
 def test_make_lab_starts_jupyterlab_on_the_notebooks_folder(tmp_path):
     # Bring the venv up to date first, so the 60 s below time only the start.
     setup = run_make("setup")

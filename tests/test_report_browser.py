@@ -13,6 +13,7 @@ Without chromium or Playwright the test is skipped, except in CI, where it
 fails (conftest's chromium fixture).
 """
 
+import os
 import shutil
 from contextlib import contextmanager
 from urllib.parse import urlsplit
@@ -68,7 +69,10 @@ def test_the_report_opens_from_disk_with_its_charts_and_nothing_fetched(chromium
         sections = page.locator("section.assignment").count()
         reach_links = page.locator("#reach-out a[href^='feedback/']").count()
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
-        shutil.copyfile(tmp_path / "report.png", SCREENSHOT)
+        # A fixed path outside the test's folder: copied beside it, then renamed over it, so that a
+        # test run beside this one (two sessions at once) never leaves half a picture there.
+        shutil.copyfile(tmp_path / "report.png", f"{SCREENSHOT}.{os.getpid()}")
+        os.replace(f"{SCREENSHOT}.{os.getpid()}", SCREENSHOT)
         page.emulate_media(media="print")
         page.screenshot(path=str(tmp_path / "report_print.png"), full_page=True)
     assert problems == []

@@ -19,10 +19,13 @@ from pathlib import Path
 
 import pytest
 
+from sandbox_users import sandbox_user
+
 from autograder import confinement, sandbox
 from autograder.release import REPO
 
-USER = sandbox.UID_BASE + 7
+# A user of this test process alone: sandbox_processes() finds the sandbox's processes by it.
+USER = sandbox_user()
 
 
 pytestmark = pytest.mark.usefixtures("needs_bubblewrap")
@@ -351,9 +354,59 @@ def test_the_grader_reads_a_bounded_stderr_and_keeps_the_marked_lines(scratch):
         "while True:\n"
         "    os.write(2, chunk)\n"
     )
-    returncode, stderr = sandbox.run([sys.executable, "-c", code], scratch=scratch, sandbox_user=sandbox.UID_BASE,
+    returncode, stderr = sandbox.run([sys.executable, "-c", code], scratch=scratch, sandbox_user=USER,
                                      timeout=60, keep_lines=("reference-call ",))
     assert returncode is not None, "the flood ran into the time limit instead of the stderr cap"
     assert stderr.splitlines()[0] == "reference-call 3 conv_lib.conv2d conv_lib.conv2d"
     assert stderr.splitlines()[-1] == f"{sandbox.STOPPED}it wrote more than {sandbox.STDERR_CAP // 1_000_000} MB of error output"
     assert len(stderr) < sandbox.STDERR_TAIL + 200
+
+
+def test_matplotlib_finds_its_font_list_already_made_in_a_new_sandbox(scratch):
+    """Each sandbox gets a copy of the grader's font list: matplotlib does not search the fonts again."""
+    assert sorted(path.name for path in (scratch / ".matplotlib").iterdir()) == [sandbox.font_list().name]
+    code, printed = run_python("""
+        import os, time
+        before = set(os.listdir(os.environ["MPLCONFIGDIR"]))
+        from matplotlib import font_manager
+        print(sorted(set(os.listdir(os.environ["MPLCONFIGDIR"])) - before), len(font_manager.fontManager.ttflist) > 0)
+        """, scratch)
+    assert (code, printed.strip()) == (0, "[] True"), printed
+
+
+def test_two_grading_processes_never_hold_the_same_sandbox_user(tmp_path, monkeypatch):
+    if not sandbox.running_as_root():
+        pytest.skip("not root: each sandbox maps its user into a namespace of its own, there is nothing to share")
+    monkeypatch.setattr(sandbox, "SLOT_FOLDER", tmp_path / "slots")
+    numbers = range(100, 103)
+    holder = subprocess.Popen(  # another grading process on the machine, holding number 100
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys
+            from pathlib import Path
+            from autograder import sandbox
+            sandbox.SLOT_FOLDER = Path({str(tmp_path / "slots")!r})
+            number, handle = sandbox.claim_slot(range(100, 103))
+            print(number, flush=True)
+            sys.stdin.read()
+            """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        assert holder.stdout.readline().strip() == "100"
+        mine, kept = sandbox.claim_slot(numbers, preferred=100)  # the preferred one is taken
+        other, also_kept = sandbox.claim_slot(numbers)
+        assert (mine, other) == (101, 102)
+        assert sandbox.claim_slot(numbers) == (None, None)  # all three held
+    finally:
+        holder.communicate("")
+    number, handle = sandbox.claim_slot(numbers)
+    assert number == 100  # released when its process ended
+    for lock in (kept, also_kept, handle):
+        lock.close()
+
+
+def test_conv_lib_is_compiled_once_by_the_grader_for_every_sandbox():
+    assert sandbox.precompile_course_code()
+    package = Path(sandbox.conv_lib.__file__).parent
+    sources = {path.stem for path in package.rglob("*.py")}
+    compiled = {path.name.split(".")[0] for path in package.rglob("__pycache__/*.pyc")}
+    assert sources <= compiled, sources - compiled
