@@ -32,11 +32,14 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import nbformat
+from autograder import confinement
 from notebook_tools import REPO
 from submission_set import MULTI, MULTI_POINTS, WAITS, _write, correct, nbgrader_path, notebook_text
 
@@ -54,7 +57,9 @@ class GradedRun:
     root: the test's folder; submissions, out, course: the run's folders;
     grades: {(student, assignment): grades.csv row}; tests: {(student,
     assignment): [tests.csv rows]}; process: the CompletedProcess (stdout,
-    stderr, returncode)."""
+    stderr, returncode); owners: "<pid>-<start time>" of every process the run
+    was made of (the grader and its workers, seen while it ran), the names its
+    scratch spaces and memory groups carry (confinement.owner_name)."""
 
     root: Path
     submissions: Path
@@ -63,6 +68,14 @@ class GradedRun:
     grades: dict
     tests: dict
     process: subprocess.CompletedProcess
+    owners: frozenset = frozenset()
+
+    def owns(self, name):
+        """Whether a confinement name (TAG-<pid>-<start>[-n]) belongs to a process of this run, not to
+        another test's run on the same machine (under pytest-xdist a test may kill a grader in the middle,
+        leaving its mounts for the next run to sweep)."""
+        pid, _, rest = name[len(confinement.TAG) + 1:].partition("-")
+        return f"{pid}-{rest.split('-')[0]}" in self.owners
 
     def row(self, student, assignment=MULTI):
         return self.grades[(student, assignment)]
@@ -117,6 +130,43 @@ def read_csv(path):
         return list(csv.DictReader(handle))
 
 
+def process_tree(root_pid):
+    """{pid: "<pid>-<start time>"} of root_pid and every process descending from it, now."""
+    parents, starts = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        parents[pid], starts[pid] = int(fields[1]), fields[19]
+    tree, grew = {root_pid}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return {pid: f"{pid}-{starts[pid]}" for pid in tree if pid in starts}
+
+
+def run_watching_its_processes(argv, timeout):
+    """Run argv from the repository, looking at its process tree every 0.1 s while it runs.
+    Returns (the CompletedProcess, frozenset of "<pid>-<start time>" of every process seen)."""
+    seen = set()
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+        process = subprocess.Popen(argv, stdout=stdout, stderr=stderr, text=True, cwd=REPO)
+        deadline = time.monotonic() + timeout
+        while process.poll() is None:
+            seen |= set(process_tree(process.pid).values())
+            if time.monotonic() > deadline:
+                process.kill()
+                process.wait()
+                raise subprocess.TimeoutExpired(argv, timeout)
+            time.sleep(0.1)
+        stdout.seek(0)
+        stderr.seek(0)
+        return subprocess.CompletedProcess(argv, process.returncode, stdout.read(), stderr.read()), frozenset(seen)
+
+
 def grade_attacks(root, attacks, options=RUN_OPTIONS, timeout=1500):
     """Write the attacks and the honest students into root/submissions, grade
     them in one run, and return the GradedRun."""
@@ -126,18 +176,16 @@ def grade_attacks(root, attacks, options=RUN_OPTIONS, timeout=1500):
     assert len(set(students)) == len(students), f"two attacks share a student id: {students}"
     for attack in [*honest_students(), *attacks]:
         attack.write(submissions)
-    process = subprocess.run(
+    process, owners = run_watching_its_processes(
         [sys.executable, "-m", "autograder.cli", "grade", str(submissions), "--out", str(out),
-         "--course", str(course), *options],
-        capture_output=True, text=True, timeout=timeout, cwd=REPO,
-    )
+         "--course", str(course), *options], timeout=timeout)
     grades, tests = {}, {}
     if (out / "grades.csv").exists():
         grades = {(row["student_id"], row["assignment"]): row for row in read_csv(out / "grades.csv")}
     if (out / "tests.csv").exists():
         for row in read_csv(out / "tests.csv"):
             tests.setdefault((row["student_id"], row["assignment"]), []).append(row)
-    return GradedRun(root, submissions, out, course, grades, tests, process)
+    return GradedRun(root, submissions, out, course, grades, tests, process, owners)
 
 
 def assert_attack(run, attack):

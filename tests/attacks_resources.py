@@ -81,13 +81,14 @@ SLOW_CELL = "import time\ntime.sleep({seconds})\n"
 
 
 def no_scratch_space_left(run, attack):
-    """Every scratch space of the run was unmounted and its memory group removed
-    (only those of runs still going may remain), and nothing it wrote was left."""
-    left = [point for point, source in confinement.scratch_mounts() if confinement._owner_is_gone(source)]
+    """Every scratch space of the run was unmounted and its memory group removed, and nothing it wrote
+    was left. Only the run's own are looked at (run.owns): a test running beside this one may have
+    killed a grader of its own on purpose, whose leftovers the next run sweeps."""
+    left = [point for point, source in confinement.scratch_mounts() if run.owns(source)]
     assert not left, f"scratch spaces left mounted after the run: {left}"
     if confinement.mechanisms().memory == "cgroup v1":
         groups = [group for group in confinement._cgroup_v1_base().glob(f"{confinement.TAG}-*")
-                  if confinement._owner_is_gone(group.name)]
+                  if run.owns(group.name)]
         assert not groups, f"memory groups left after the run: {groups}"
     assert not list(run.root.rglob("small-*.txt")) and not list(run.root.rglob("big-*.bin"))
 
