@@ -10,11 +10,44 @@ filter_data_type is set per page by nbconvert anyway).
 A grading worker makes each page in a process forked for it
 (worker.within_deadline), which would throw away whatever it compiled, so the
 worker compiles the templates once beforehand: `compile_templates(config)`.
+
+The exporter also leaves out nbconvert's last pass over a finished page: it
+parses the whole page with BeautifulSoup's pure-Python parser to give
+pictures without alt text the sentence `MISSING_ALT`, to make JupyterLab-style
+cells focusable (the feedback pages use the classic template, which has none),
+and writes the page out again; that was half of a page's time. Here the alt
+text is given to those pictures directly (`with_alt_text`), and the page is
+the one the templates wrote: parsed the way nbconvert parses it, it is the
+page nbconvert makes (tested).
 """
 
 from __future__ import annotations
 
-from nbconvert.exporters import HTMLExporter
+import re
+
+from nbconvert.exporters import HTMLExporter, TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+#: What nbconvert's HTMLExporter gives a picture that has no alt text.
+MISSING_ALT = "No description has been provided for this image"
+#: An <img tag, whose quoted attribute values may hold ">" (the templates and the inert notebook escape
+#: every other "<" of a page's text); and its alt attribute, outside any quoted value.
+_ATTRIBUTES = r"""(?:[^>"']|"[^"]*"|'[^']*')"""
+_IMG_TAG = re.compile(rf"<img\b{_ATTRIBUTES}*>", re.IGNORECASE)
+_HAS_ALT = re.compile(rf"<img\b{_ATTRIBUTES}*?\salt\s*=", re.IGNORECASE)
+
+
+def with_alt_text(html):
+    """html with alt="MISSING_ALT" added to each <img> tag that has no alt attribute."""
+    def add_alt(tag):
+        text = tag.group(0)
+        if _HAS_ALT.match(text):
+            return text
+        end = len(text) - (2 if text.endswith("/>") else 1)
+        return f'{text[:end].rstrip()} alt="{MISSING_ALT}"{text[end:]}'
+
+    return _IMG_TAG.sub(add_alt, html)
 
 
 class FeedbackPageExporter(HTMLExporter):
@@ -33,6 +66,19 @@ class FeedbackPageExporter(HTMLExporter):
         for name, value in (self.filters or {}).items():
             self._register_filter(environment, name, value)
         return environment
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        """(page HTML, resources) of notebook nb: the page of HTMLExporter.from_notebook_node, made
+        without its BeautifulSoup pass (see the module's docstring)."""
+        language = nb.metadata.get("language_info", {})
+        lexer = language.get("pygments_lexer", language.get("name", None))
+        self.register_filter("highlight_code", self.filters.get(
+            "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+        resources = self._init_resources(resources)
+        self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+            notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+        html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        return with_alt_text(html), resources
 
 
 def compile_templates(config, coursedir):

@@ -26,8 +26,9 @@ median staged notebook of the run) and bring back a result of the size of a
 graded one, done one at a time (latency) and many at once (throughput).
 
 With --before REF (a git commit, tag or branch), the --jobs 2 run is also made
-with the code of REF, from a git worktree of it (same Python, same packages),
-on the same submissions just before the others: the code before a change and
+with the code of REF, from a clone of it set up with its own .venv (`make
+setup` there: the old code grades with its own conv_lib, as it did then), on
+the same submissions just before the others: the code before a change and
 after it, side by side in one run.
 
 Printed: wall seconds for the whole run, seconds per submission, seconds per
@@ -49,7 +50,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -86,13 +86,14 @@ def plain_nbgrader(submissions, assignment, root):
 
 
 def conv_course(submissions, root, *flags, code=REPO):
-    """Seconds for `conv-course grade FLAGS` with the course code of the folder `code`, and its grades.csv rows."""
-    env = dict(os.environ, PYTHONPATH=str(code)) if code != REPO else None
+    """Seconds for `conv-course grade FLAGS` with the course code of the folder `code` (a checkout set up
+    with its own .venv), and its grades.csv rows."""
+    python = sys.executable if code == REPO else str(code / ".venv" / "bin" / "python")
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "autograder.cli", "grade", str(submissions), "--out", str(root / "out"),
+        [python, "-m", "autograder.cli", "grade", str(submissions), "--out", str(root / "out"),
          "--course", str(root / "course"), "--quiet", *flags],
-        check=True, cwd=code, stdout=subprocess.DEVNULL, env=env,
+        check=True, cwd=code, stdout=subprocess.DEVNULL,
     )
     seconds = time.perf_counter() - start
     with open(root / "out" / "grades.csv", newline="") as handle:
@@ -119,14 +120,17 @@ def breakdown_table(columns):
     return lines
 
 
-@contextmanager
-def worktree_of(ref, folder):
-    """A git worktree of the repository at ref, in folder (removed afterwards)."""
-    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(folder), ref], check=True, cwd=REPO)
-    try:
-        yield folder
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=REPO, check=False)
+def checkout_of(ref, folder):
+    """A clone of the repository at the commit ref names, in folder, set up with its own .venv. (A git
+    worktree sharing this .venv does not do: the sandbox imports conv_lib through the editable install
+    of this checkout, and the old code then grades every submission 0.)"""
+    commit = subprocess.run(["git", "rev-parse", "--verify", f"{ref}^{{commit}}"], cwd=REPO, check=True,
+                            capture_output=True, text=True).stdout.strip()
+    subprocess.run(["git", "clone", "--quiet", "--no-checkout", str(REPO), str(folder)], check=True)
+    subprocess.run(["git", "checkout", "--quiet", "--detach", commit], cwd=folder, check=True)
+    print(f"setting up the code of {ref} ({commit[:12]}) in its own .venv ...", flush=True)
+    subprocess.run(["make", "setup"], cwd=folder, check=True, stdout=subprocess.DEVNULL)
+    return folder
 
 
 def class_report_seconds(out):
@@ -168,10 +172,10 @@ def main():
                         help="runs each of --jobs 2 and --cluster local:2, alternated (default 2)")
     parser.add_argument("--dask-tasks", type=int, default=200, help="tasks timed for Dask's own cost (default 200)")
     parser.add_argument("--before", metavar="REF", default="",
-                        help="also grade --jobs 2 with the code of this git commit (a worktree), side by side")
+                        help="also grade --jobs 2 with the code of this git commit (its own clone and .venv), side by side")
     arguments = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="bench-grade-") as folder, ExitStack() as stack:
+    with tempfile.TemporaryDirectory(prefix="bench-grade-") as folder:
         folder = Path(folder)
         os.chmod(folder, 0o755)
         generated_submissions(folder / "submissions", arguments.count, arguments.assignment)
@@ -179,7 +183,7 @@ def main():
               f"({os.cpu_count()} cores, Python {platform.python_version()})")
         before = None
         if arguments.before:
-            code = stack.enter_context(worktree_of(arguments.before, folder / "before-code"))
+            code = checkout_of(arguments.before, folder / "before-code")
             before, rows_before = conv_course(folder / "submissions", folder / "before", "--jobs", "2", code=code)
         plain = plain_nbgrader(folder / "submissions", arguments.assignment, folder / "plain")
         one, rows_one = conv_course(folder / "submissions", folder / "jobs1", "--jobs", "1")

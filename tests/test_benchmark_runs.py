@@ -47,6 +47,19 @@ def test_the_demo_benchmark_prints_the_redraw_times_of_the_controls_asked_for():
     assert "all changes: median " in result.stdout
 
 
+def test_the_forked_start_benchmark_prints_fresh_and_forked_seconds_of_both_processes():
+    result = subprocess.run([sys.executable, "benchmarks/bench_forked_start.py", "--repeats", "1"],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.split() == ["process", "fresh", "forked", "saved"] for line in lines)
+    for name in ("kernel", "check"):
+        row = next(line.split() for line in lines if line.startswith(name))
+        fresh, forked, saved = map(float, row[1:])
+        assert fresh > 0 and forked > 0 and abs(fresh - forked - saved) < 0.002
+    assert any(line.startswith("per submission (kernel + check): ") for line in lines)
+
+
 def test_the_grading_benchmark_prints_the_ways_of_grading_side_by_side(needs_bubblewrap):
     result = subprocess.run(
         [sys.executable, "benchmarks/bench_grade.py", "--count", "2", "--assignment", "03_many_filters",

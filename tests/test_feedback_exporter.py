@@ -3,7 +3,7 @@
 import nbformat
 from nbconvert.exporters import HTMLExporter
 
-from autograder.feedback_exporter import FeedbackPageExporter
+from autograder.feedback_exporter import MISSING_ALT, FeedbackPageExporter, with_alt_text
 
 
 def notebook_with(text):
@@ -16,11 +16,53 @@ def notebook_with(text):
 
 def test_a_page_made_with_the_shared_templates_is_the_page_a_fresh_exporter_makes():
     """Feedback pages reuse one Jinja environment per process (feedback_exporter.py); each page must
-    come out as nbconvert's own exporter makes it, the first and every later one."""
-    shared = [FeedbackPageExporter(template_name="classic").from_notebook_node(notebook_with(text))[0]
-              for text in ("first learner", "second learner", "first learner")]
+    come out as nbconvert's own exporter makes it, the first and every later one (read as nbconvert's
+    last pass reads it, which this exporter leaves out)."""
+    from bs4 import BeautifulSoup
+
+    shared = [str(BeautifulSoup(FeedbackPageExporter(template_name="classic").from_notebook_node(
+        notebook_with(text))[0], features="html.parser")) for text in ("first learner", "second learner", "first learner")]
     fresh = [HTMLExporter(template_name="classic").from_notebook_node(notebook_with(text))[0]
              for text in ("first learner", "second learner")]
     assert shared[0] == fresh[0] and shared[1] == fresh[1] and shared[2] == fresh[0]
     assert "second learner" in shared[1] and "first learner" not in shared[1]
     assert len(FeedbackPageExporter._environments) >= 1
+
+
+def notebook_with_pictures():
+    """A notebook whose page has pictures with and without alt text, and text that only looks like a tag."""
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+    return nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("![a filter](data:image/png;base64," + png + ")\n\n`<img src=x>` in code",
+                                      id="pictures"),
+        nbformat.v4.new_code_cell("show()", id="plot", outputs=[
+            nbformat.v4.new_output("display_data", data={"image/png": png}),
+            nbformat.v4.new_output("display_data", data={"text/html": f'<img src="data:image/png;base64,{png}"/>'}),
+            nbformat.v4.new_output("stream", text="<img src=y> printed\n"),
+        ]),
+    ])
+
+
+def test_a_page_without_nbconverts_last_pass_is_the_document_nbconvert_makes():
+    """The exporter leaves out nbconvert's BeautifulSoup pass over the finished page: the same
+    document must come out, so parsed as nbconvert parses it, it is nbconvert's page, pictures'
+    alt text included; and text that only looks like a picture tag is left as it was."""
+    from bs4 import BeautifulSoup
+
+    ours = FeedbackPageExporter(template_name="classic").from_notebook_node(notebook_with_pictures())[0]
+    theirs = HTMLExporter(template_name="classic").from_notebook_node(notebook_with_pictures())[0]
+    assert str(BeautifulSoup(ours, features="html.parser")) == theirs
+    soup = BeautifulSoup(ours, features="html.parser")
+    pictures = soup.find_all("img")
+    assert len(pictures) == 3 and [picture["alt"] for picture in pictures].count(MISSING_ALT) == 2
+    assert "a filter" in [picture["alt"] for picture in pictures]
+    assert "&lt;img src=x&gt;" in ours and "&lt;img src=y&gt; printed" in ours
+
+
+def test_alt_text_is_added_only_where_a_picture_has_none():
+    assert with_alt_text('<p><img src="a.png"></p>') == f'<p><img src="a.png" alt="{MISSING_ALT}"></p>'
+    assert with_alt_text('<img src="a.png" />') == f'<img src="a.png" alt="{MISSING_ALT}"/>'
+    assert with_alt_text('<IMG SRC="a.png" ALT="kept">') == '<IMG SRC="a.png" ALT="kept">'
+    assert with_alt_text("<imgs> and &lt;img&gt;") == "<imgs> and &lt;img&gt;"
+    # an attribute value holding ">" or " alt=" is a value: neither the end of the tag nor its alt text
+    assert with_alt_text('<img title="a>b alt=c" src="a.png">') == f'<img title="a>b alt=c" src="a.png" alt="{MISSING_ALT}">'
