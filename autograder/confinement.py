@@ -274,12 +274,14 @@ class MemoryGroup:
             except (ProcessLookupError, PermissionError, ValueError):
                 pass
 
-    def remove(self):
-        """Kill what is left in the group and remove it (retrying while the
-        kernel reaps the killed processes)."""
+    def remove(self, seconds=5.0):
+        """Kill what is left in the group and remove it, retrying for up to `seconds` while the kernel
+        reaps the killed processes (first after 5 ms, then twice as long each time, at most 0.1 s: the
+        group is usually empty within a few ms, and a submission waits for it)."""
         if self.path is None:
             return
-        for _ in range(50):
+        deadline, pause = time.monotonic() + seconds, 0.005
+        while True:
             self.kill()
             try:
                 self.path.rmdir()
@@ -287,7 +289,10 @@ class MemoryGroup:
             except FileNotFoundError:
                 break
             except OSError:
-                time.sleep(0.1)
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(pause)
+                pause = min(2 * pause, 0.1)
         self.path = None
 
 

@@ -197,6 +197,16 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     shutdown_kernel = _async_shutdown_kernel
 
+    async def _async_wait(self, pollinterval=0.1):
+        """jupyter_client's wait for the kernel's process to end after it was told to, polling first after
+        1 ms and then twice as long each time, up to pollinterval (jupyter_client polls every pollinterval
+        from the start): a kernel killed at shutdown is gone within milliseconds, and every submission
+        waited 0.1 s for it. The caller bounds the whole wait, as before."""
+        pause = 0.001
+        while await self._async_is_alive():
+            await asyncio.sleep(pause)
+            pause = min(2 * pause, pollinterval)
+
     async def _async_cleanup_resources(self, restart=False):
         """jupyter_client's cleanup, which nbclient calls even when the kernel
         died (and then no shutdown is asked for): the sandbox ends here too."""

@@ -129,7 +129,9 @@ def checkout_of(ref, folder):
     subprocess.run(["git", "clone", "--quiet", "--no-checkout", str(REPO), str(folder)], check=True)
     subprocess.run(["git", "checkout", "--quiet", "--detach", commit], cwd=folder, check=True)
     print(f"setting up the code of {ref} ({commit[:12]}) in its own .venv ...", flush=True)
-    subprocess.run(["make", "setup"], cwd=folder, check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run(["make", "setup"], cwd=folder, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"`make setup` failed for the code of {ref}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     return folder
 
 

@@ -183,3 +183,29 @@ def test_a_worker_with_another_version_of_the_course_is_refused():
     assert cluster.check_worker(cluster.course_fingerprints([ASSIGNMENT])) == ""
     why = cluster.check_worker({ASSIGNMENT: "0" * 64})
     assert "differs from the client's" in why and ASSIGNMENT in why
+
+
+def _worker_settings(names):
+    import dask
+
+    return {name: dask.config.get(name) for name in names}
+
+
+def _saturation(dask_scheduler):
+    return dask_scheduler.WORKER_SATURATION
+
+
+def test_a_local_cluster_runs_with_its_grading_settings_on_each_worker():
+    """--cluster local:N gives its workers the settings that keep one submission per worker and make
+    Dask's own watching rare (cluster.IDLE_WATCHING): in the worker processes, not only here."""
+    from autograder import cluster
+
+    client, local = cluster.connect("local:1")
+    try:
+        seen = list(client.run(_worker_settings, list(cluster.IDLE_WATCHING)).values())
+        saturation = client.run_on_scheduler(_saturation)  # the scheduler reads it once, when it is made
+    finally:
+        client.close()
+        local.close()
+    assert seen == [cluster.IDLE_WATCHING]
+    assert saturation == 1.0

@@ -410,3 +410,19 @@ def test_conv_lib_is_compiled_once_by_the_grader_for_every_sandbox():
     sources = {path.stem for path in package.rglob("*.py")}
     compiled = {path.name.split(".")[0] for path in package.rglob("__pycache__/*.pyc")}
     assert sources <= compiled, sources - compiled
+
+
+def test_waiting_for_a_sandboxed_process_says_whether_it_ended_and_reaps_it():
+    ended = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    assert sandbox.wait_for_exit(ended, timeout=60) is True
+    assert ended.returncode == 3  # reaped: its exit code is known
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert sandbox.wait_for_exit(running, timeout=0.2) is False
+        assert running.poll() is None  # still running: the caller stops it
+    finally:
+        running.kill()
+        running.wait()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    assert sandbox.wait_for_exit(gone, timeout=1) is True  # already reaped: no pidfd, still an answer

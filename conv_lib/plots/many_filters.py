@@ -554,7 +554,7 @@ def animate_filters_to_maps(C_in=64, C_out=128, kernel_size=3, groups=1, shown=3
             counter.set_text(f"{_plural(i + 1, 'filter')} → {_plural(i + 1, 'map')}")
         return []
 
-    fig.canvas.draw()  # lays the figure out once, with everything shown, and keeps that layout for every frame
+    fig.draw_without_rendering()  # lays the figure out once, everything shown (no pixels), for every frame
     fig.set_layout_engine("none")
     show_frame(0)
     animation = FuncAnimation(fig, show_frame, frames=len(order), interval=interval, repeat=False)
