@@ -33,7 +33,9 @@ import asyncio
 import os
 import shutil
 import subprocess
+import time
 import uuid
+from queue import Empty
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,6 +90,10 @@ LARGEST_MESSAGE = 64 * 2**20
 """A larger message from the kernel is refused by ZeroMQ (which then reconnects); no notebook's output is that large."""
 
 
+IOPUB_QUIET = 0.01
+"""Seconds of quiet on a new kernel's IOPub channel after which its first cell is sent (SandboxedKernelClient)."""
+
+
 class OutputBudgetChannel(AsyncZMQSocketChannel):
     """The iopub channel, which reads a large output message only when the
     output budget can keep it: one that would be dropped anyway is not
@@ -125,6 +131,40 @@ class SandboxedKernelClient(AsyncKernelClient):
         context.setsockopt(zmq.RCVHWM, QUEUED_MESSAGES)
         context.setsockopt(zmq.MAXMSGSIZE, LARGEST_MESSAGE)
         return context
+
+    async def _async_wait_for_ready(self, timeout=None):
+        """Wait until the new kernel answers: a kernel_info reply on the shell channel and then a message
+        on IOPub, which shows that channel is connected too (else ask again); then read what IOPub has
+        queued until it has been quiet for IOPUB_QUIET s. jupyter_client waits for 0.2 s of quiet, which
+        every submission waited out; nbclient reads only the messages that answer its own requests, so
+        one that comes later changes nothing. Raises RuntimeError if the kernel dies first or does not
+        answer within timeout seconds (None: no limit), as jupyter_client does."""
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                try:
+                    await self.iopub_channel.get_msg(timeout=0.2)
+                except Empty:
+                    pass  # IOPub is not connected yet: ask again
+                else:
+                    self._handle_kernel_info_reply(reply)
+                    break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+        while True:
+            try:
+                await self.iopub_channel.get_msg(timeout=IOPUB_QUIET)
+            except Empty:
+                return
+
+    wait_for_ready = _async_wait_for_ready
 
 
 class SandboxedKernelManager(AsyncKernelManager):
