@@ -50,7 +50,7 @@ from .course import (
     quiet_warnings,
 )
 from .feedback import problem_lines
-from .feedback_exporter import FeedbackPageExporter, compile_templates
+from .feedback_exporter import FeedbackPageExporter, compile_templates, remember_cells
 from .stage_times import Stopwatch
 
 TIMEOUT_ERROR = "CellTimeoutError"
@@ -152,6 +152,7 @@ class Worker:
         self.kinds = {}
         self.sources = {}
         self._feedback_apis = {}
+        self._prepared_pages = set()  # (course, assignment) whose pages prepare_pages prepared
 
     # -- grading ---------------------------------------------------------
 
@@ -329,6 +330,7 @@ class Worker:
         course_config: {"root", "source", "autograded", "feedback", "db_url"}.
         Returns "" when the page was written, else why it could not be made."""
         api = self.feedback_api(course_config)
+        self.prepare_pages(api, course_config, assignment)
         page = Path(course_config["root"]) / course_config["feedback"] / student_id / assignment / f"{assignment}.html"
         seconds = FEEDBACK_SECONDS if seconds is None else seconds
         problem = within_deadline(partial(make_feedback_page, api, assignment, student_id, page), seconds)
@@ -337,6 +339,27 @@ class Worker:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(inert.with_page_policy(page.read_text(encoding="utf-8")), encoding="utf-8")
         return ""
+
+    def prepare_pages(self, api, course_config, assignment):
+        """Once per course and assignment, here, before a page's process is forked: do what every page
+        would otherwise do again in its own process. Render the assignment's source notebook's cells
+        with the pages' exporter, as they show in a graded notebook (feedback_exporter.remember_cells),
+        so that a page renders only what the learner changed; compile nbformat's notebook validator;
+        open the course gradebook once (its database driver). Only the speed of pages depends on it."""
+        key = (json.dumps(course_config, sort_keys=True), assignment)
+        if key in self._prepared_pages:
+            return
+        self._prepared_pages.add(key)
+        from nbgrader.api import Gradebook
+
+        source = self.source_notebook(assignment)
+        try:
+            remember_cells(api.config, api.coursedir, source, lexer=GRADED_LEXER)
+            nbformat.validate(source, relax_add_props=True)  # as nbconvert validates each page's notebook
+            with Gradebook(course_config["db_url"], results.COURSE_ID) as gradebook:
+                gradebook.students  # noqa: B018 - the query is what is wanted
+        except Exception:  # noqa: BLE001 - an optimization only; the page itself says what goes wrong
+            pass
 
     def feedback_api(self, course_config):
         """The NbGraderAPI that makes the feedback pages of the course at course_config (made once)."""
@@ -370,6 +393,11 @@ def stage_seconds(watch, run):
     if "nbgrader" in seconds:
         seconds["nbgrader"] = max(seconds["nbgrader"], 0.0)
     return {stage: round(value, 4) for stage, value in seconds.items()}
+
+
+#: The pygments lexer of every graded notebook: the one ipykernel names in the language_info it reports,
+#: which nbclient writes into the notebook it runs (and nbconvert highlights its code with).
+GRADED_LEXER = "ipython3"
 
 
 def make_feedback_page(api, assignment, student_id, page):
