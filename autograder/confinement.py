@@ -110,12 +110,18 @@ def _start_time(pid):
     return text.rsplit(")", 1)[1].split()[19]
 
 
-def _owner_is_gone(name):
-    """Whether the process named in a TAG-<pid>-<start>[-n] name no longer runs."""
+def owner_of(name):
+    """(pid, start time) of the process named in a TAG-<pid>-<start>[-n] name (owner_name), or None."""
     parts = name[len(TAG) + 1:].split("-")
     if len(parts) < 2 or not parts[0].isdigit():
-        return False
-    return _start_time(int(parts[0])) != parts[1]
+        return None
+    return int(parts[0]), parts[1]
+
+
+def _owner_is_gone(name):
+    """Whether the process named in a TAG-<pid>-<start>[-n] name no longer runs."""
+    owner = owner_of(name)
+    return owner is not None and _start_time(owner[0]) != owner[1]
 
 
 # -- the scratch space ------------------------------------------------------

@@ -133,17 +133,24 @@ class FeedbackPageExporter(HTMLExporter):
         return _remember(self._remembered_markdown, key, lambda: HTMLExporter.markdown2html(self, context, source))
 
 
+def pages_exporter(config, coursedir):
+    """The exporter nbgrader's generate_feedback makes each page with, for config (the traitlets Config of
+    nbgrader's GenerateFeedback, its exporter_class set to FeedbackPageExporter) and coursedir (nbgrader's
+    CourseDirectory)."""
+    from nbgrader.converters import GenerateFeedback
+
+    converter = GenerateFeedback(coursedir=coursedir, config=config)
+    return converter.exporter_class(parent=converter, config=converter.config)
+
+
 def compile_templates(config, coursedir):
     """Compile, in this process, the templates the feedback pages of this configuration use (the page's
     template and those it names, as far as their names are written out). config: the traitlets Config of nbgrader's GenerateFeedback
     (its exporter_class set to FeedbackPageExporter); coursedir: nbgrader's CourseDirectory.
     Returns how many were compiled."""
-    from nbgrader.converters import GenerateFeedback
-
     from jinja2 import TemplateError, meta
 
-    converter = GenerateFeedback(coursedir=coursedir, config=config)
-    exporter = converter.exporter_class(parent=converter, config=converter.config)
+    exporter = pages_exporter(config, coursedir)
     environment = exporter.environment
     for name in PER_PAGE_FILTERS:  # Jinja wants each filter a template names to exist when it compiles
         environment.filters.setdefault(name, _set_for_each_page)
@@ -170,10 +177,7 @@ def remember_cells(config, coursedir, notebook, lexer=None):
     as compile_templates's; lexer: the pygments lexer of the notebooks whose pages will be made
     (their language_info's; default: notebook's own). Returns how many cells are remembered; a cell
     that cannot be rendered is left for its page, which says what is wrong with it."""
-    from nbgrader.converters import GenerateFeedback
-
-    converter = GenerateFeedback(coursedir=coursedir, config=config)
-    exporter = converter.exporter_class(parent=converter, config=converter.config)
+    exporter = pages_exporter(config, coursedir)
     highlight = RememberedHighlight(pygments_lexer=lexer or lexer_of(notebook), parent=exporter)
     remembered = 0
     for cell in notebook.cells:

@@ -152,7 +152,7 @@ class Worker:
         self.kinds = {}
         self.sources = {}
         self._feedback_apis = {}
-        self._prepared_pages = set()  # (course, assignment) whose pages prepare_pages prepared
+        self._prepared_pages = set()  # (id of a course's feedback api, assignment) prepare_pages prepared
 
     # -- grading ---------------------------------------------------------
 
@@ -330,7 +330,7 @@ class Worker:
         course_config: {"root", "source", "autograded", "feedback", "db_url"}.
         Returns "" when the page was written, else why it could not be made."""
         api = self.feedback_api(course_config)
-        self.prepare_pages(api, course_config, assignment)
+        self.prepare_pages(api, assignment)
         page = Path(course_config["root"]) / course_config["feedback"] / student_id / assignment / f"{assignment}.html"
         seconds = FEEDBACK_SECONDS if seconds is None else seconds
         problem = within_deadline(partial(make_feedback_page, api, assignment, student_id, page), seconds)
@@ -340,13 +340,13 @@ class Worker:
         target.write_text(inert.with_page_policy(page.read_text(encoding="utf-8")), encoding="utf-8")
         return ""
 
-    def prepare_pages(self, api, course_config, assignment):
+    def prepare_pages(self, api, assignment):
         """Once per course and assignment, here, before a page's process is forked: do what every page
         would otherwise do again in its own process. Render the assignment's source notebook's cells
         with the pages' exporter, as they show in a graded notebook (feedback_exporter.remember_cells),
         so that a page renders only what the learner changed; compile nbformat's notebook validator;
         open the course gradebook once (its database driver). Only the speed of pages depends on it."""
-        key = (json.dumps(course_config, sort_keys=True), assignment)
+        key = (id(api), assignment)  # feedback_api keeps one api per course for the worker's life
         if key in self._prepared_pages:
             return
         self._prepared_pages.add(key)
@@ -356,7 +356,7 @@ class Worker:
         try:
             remember_cells(api.config, api.coursedir, source, lexer=GRADED_LEXER)
             nbformat.validate(source, relax_add_props=True)  # as nbconvert validates each page's notebook
-            with Gradebook(course_config["db_url"], results.COURSE_ID) as gradebook:
+            with Gradebook(api.coursedir.db_url, results.COURSE_ID) as gradebook:
                 gradebook.students  # noqa: B018 - the query is what is wanted
         except Exception:  # noqa: BLE001 - an optimization only; the page itself says what goes wrong
             pass

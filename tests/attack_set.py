@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Callable
 
 import nbformat
+import psutil
 from autograder import confinement
 from notebook_tools import REPO
 from submission_set import MULTI, MULTI_POINTS, WAITS, _write, correct, nbgrader_path, notebook_text
@@ -57,9 +58,9 @@ class GradedRun:
     root: the test's folder; submissions, out, course: the run's folders;
     grades: {(student, assignment): grades.csv row}; tests: {(student,
     assignment): [tests.csv rows]}; process: the CompletedProcess (stdout,
-    stderr, returncode); owners: "<pid>-<start time>" of every process the run
-    was made of (the grader and its workers, seen while it ran), the names its
-    scratch spaces and memory groups carry (confinement.owner_name)."""
+    stderr, returncode); owners: (pid, start time) of every process the run
+    was made of (the grader and its workers, seen while it ran), as the names
+    of its scratch spaces and memory groups carry them (confinement.owner_of)."""
 
     root: Path
     submissions: Path
@@ -74,8 +75,7 @@ class GradedRun:
         """Whether a confinement name (TAG-<pid>-<start>[-n]) belongs to a process of this run, not to
         another test's run on the same machine (under pytest-xdist a test may kill a grader in the middle,
         leaving its mounts for the next run to sweep)."""
-        pid, _, rest = name[len(confinement.TAG) + 1:].partition("-")
-        return f"{pid}-{rest.split('-')[0]}" in self.owners
+        return confinement.owner_of(name) in self.owners
 
     def row(self, student, assignment=MULTI):
         return self.grades[(student, assignment)]
@@ -131,32 +131,24 @@ def read_csv(path):
 
 
 def process_tree(root_pid):
-    """{pid: "<pid>-<start time>"} of root_pid and every process descending from it, now."""
-    parents, starts = {}, {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid = int(stat.parent.name)
-        parents[pid], starts[pid] = int(fields[1]), fields[19]
-    tree, grew = {root_pid}, True
-    while grew:
-        more = {pid for pid, parent in parents.items() if parent in tree} - tree
-        tree |= more
-        grew = bool(more)
-    return {pid: f"{pid}-{starts[pid]}" for pid in tree if pid in starts}
+    """{(pid, start time)} of root_pid and every process descending from it that runs now."""
+    try:
+        pids = [root_pid, *(child.pid for child in psutil.Process(root_pid).children(recursive=True))]
+    except psutil.Error:  # it has just ended
+        return set()
+    owners = {(pid, confinement._start_time(pid)) for pid in pids}
+    return {(pid, start) for pid, start in owners if start}
 
 
 def run_watching_its_processes(argv, timeout):
     """Run argv from the repository, looking at its process tree every 0.1 s while it runs.
-    Returns (the CompletedProcess, frozenset of "<pid>-<start time>" of every process seen)."""
+    Returns (the CompletedProcess, frozenset of (pid, start time) of every process seen)."""
     seen = set()
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
         process = subprocess.Popen(argv, stdout=stdout, stderr=stderr, text=True, cwd=REPO)
         deadline = time.monotonic() + timeout
         while process.poll() is None:
-            seen |= set(process_tree(process.pid).values())
+            seen |= process_tree(process.pid)
             if time.monotonic() > deadline:
                 process.kill()
                 process.wait()
