@@ -253,7 +253,11 @@ class MemoryGroup:
         """The command prefix that runs a command inside the group (argv list; [] for the watchdog)."""
         if self.path is None:
             return []
-        return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(self.path / "cgroup.procs")]
+        return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', self.procs_file()]
+
+    def procs_file(self):
+        """The group's cgroup.procs file, which a process joins the group by writing 0 to (None for the watchdog)."""
+        return None if self.path is None else str(self.path / "cgroup.procs")
 
     def exceeded(self, root_pid):
         """Whether the sandbox's processes together passed the cap (the cgroup's

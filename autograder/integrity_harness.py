@@ -241,6 +241,9 @@ def make_shell(workdir):
     config = Config()
     config.HistoryManager.hist_file = ":memory:"
     config.InteractiveShell.colors = "nocolor"
+    # Nobody reads the check's tracebacks (its stdout is thrown away; a cell's outcome is its error's
+    # class): the plain ones, not IPython's default, which reads and parses the source of every frame.
+    config.InteractiveShell.xmode = "Plain"
     return HarnessShell.instance(config=config)
 
 

@@ -201,11 +201,16 @@ def make_tripwires(conv_lib_names, elsewhere, report_fd):
             if kind:
                 assign(name, tripwire(value, kind))
 
+    verdicts = {}  # (name, file or None) -> concerns' answer, which depends on nothing else
+
     def concerns(name, module=None):
         file = getattr(module, "__file__", None) or ""
-        return (name in elsewhere or name == "conv_lib" or name.startswith("conv_lib.")
-                or any(name.startswith(other + ".") for other in elsewhere if "*" in elsewhere[other])
-                or (isinstance(file, str) and file.startswith(every_function + (own,))))
+        key = (name, file if isinstance(file, str) else None)
+        if key not in verdicts:
+            verdicts[key] = (name in elsewhere or name == "conv_lib" or name.startswith("conv_lib.")
+                             or any(name.startswith(other + ".") for other in elsewhere if "*" in elsewhere[other])
+                             or (isinstance(file, str) and file.startswith(every_function + (own,))))
+        return verdicts[key]
 
     def homes():
         """The loaded modules concerned, and those where a guarded original was defined (numpy._core.numeric)."""

@@ -30,6 +30,7 @@ The settings come from traitlets configuration (`SandboxedKernelManager.*`,
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shutil
 import subprocess
@@ -48,7 +49,7 @@ from nbclient.util import run_sync
 from nbgrader.preprocessors import Execute
 from traitlets import DottedObjectName, Float, Integer, Type, Unicode
 
-from . import confinement, sandbox
+from . import confinement, fork_server, sandbox
 from .stage_times import Stopwatch
 
 
@@ -205,14 +206,34 @@ class SandboxedKernelManager(AsyncKernelManager):
         # which ipykernel's parent poller takes for an orphaned kernel: turn
         # it off; bwrap's --die-with-parent ties the kernel to the grader.
         command = [*command, "--IPKernelApp.parent_handle=0"]
-        command = sandbox.wrap(command, scratch=self._scratch, sandbox_user=self.sandbox_user, limits=self._limits(),
-                               launcher=self._memory.launcher())
         env = {key: value for key, value in kw.get("env", {}).items() if key.startswith("NBGRADER_")}
         kw["env"] = sandbox.sandbox_env(self._scratch, env)
         kw["cwd"] = str(self._scratch)
         # The kernel's own banner and logs would land in the grader's terminal.
         kw["stdout"] = kw["stderr"] = subprocess.DEVNULL
         return command, kw
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        """Start the kernel command in its sandbox: placed there by this worker's fork server (fork_server.py),
+        which saves importing the kernel's libraries again, or started there directly. A fork server that
+        fails is given up, and the kernel is started directly."""
+        wrap = functools.partial(sandbox.wrap, scratch=self._scratch, sandbox_user=self.sandbox_user,
+                                 limits=self._limits(), launcher=self._memory.launcher())
+        server = fork_server.shared()
+        if server is not None:
+            holder = fork_server.Holder()
+            await super()._async_launch_kernel(wrap(fork_server.HOLDER), **{**kw, **holder.popen_options()})
+            process = self.provisioner.process
+            try:
+                holder.place(server, process.pid, argv=kernel_cmd, cwd=self._scratch, env=kw["env"],
+                             sandbox_user=self.sandbox_user, rlimits=sandbox.rlimits(self._limits(), self.processes),
+                             memory_procs=self._memory.procs_file(), stdout_fd=None, stderr_fd=None)
+                return
+            except fork_server.Unavailable as error:
+                sandbox.kill_group(process)
+                process.wait()
+                fork_server.give_up(error)
+        await super()._async_launch_kernel(wrap(kernel_cmd), **kw)
 
     async def _async_post_start_kernel(self, **kw):
         await super()._async_post_start_kernel(**kw)

@@ -20,6 +20,13 @@ and, around it all, the caps of the sandbox as a whole (confinement.py): its
 scratch folder is a tmpfs of --disk MB (or watched), and its processes
 together hold at most --memory MB (a memory cgroup, or a watchdog).
 
+Where the grader runs as root with a memory cgroup, the Python process itself
+comes from the worker's fork server (fork_server.py), with its libraries
+already imported: bwrap, setpriv and prlimit then start a holder that waits,
+and the fork server's copy joins the holder's namespaces and takes on its
+user, limits and memory group (`start`). What it may see and do is the same
+(tests/test_fork_server.py compares the two).
+
 Why bubblewrap: it is a small, audited Debian package (`bubblewrap`) that
 builds the sandbox from Linux namespaces without a daemon, so it works on a
 plain Debian machine and in CI, where no container engine runs. rlimits are
@@ -41,6 +48,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import resource
 import select
 import shutil
 import stat
@@ -54,7 +62,7 @@ from pathlib import Path
 
 import conv_lib
 
-from . import confinement
+from . import confinement, fork_server
 
 UID_BASE = 61000
 """User ids UID_BASE, UID_BASE + 1, ... run the sandboxes of workers 0, 1, ...
@@ -252,18 +260,20 @@ def wrap(argv, *, scratch, sandbox_user, limits=Limits(), writable=(), launcher=
         command[bwrap_at + 1:bwrap_at + 1] = ["--unshare-user"]
         processes += _user_process_count()
         command += ["--", "setpriv", "--no-new-privs"]
-    megabyte = 1024 * 1024
-    command += [
-        "--", "prlimit",
-        f"--as={limits.memory_mb * megabyte}",
-        f"--cpu={limits.cpu_seconds}",
-        f"--nproc={processes}",
-        f"--fsize={limits.file_mb * megabyte}",
-        f"--nofile={limits.open_files}",
-        "--core=0",
-        "--", *[str(part) for part in argv],
-    ]
+    options = {resource.RLIMIT_AS: "--as", resource.RLIMIT_CPU: "--cpu", resource.RLIMIT_NPROC: "--nproc",
+               resource.RLIMIT_FSIZE: "--fsize", resource.RLIMIT_NOFILE: "--nofile", resource.RLIMIT_CORE: "--core"}
+    command += ["--", "prlimit", *[f"{options[kind]}={value}" for kind, value in rlimits(limits, processes)],
+                "--", *[str(part) for part in argv]]
     return command
+
+
+def rlimits(limits, processes):
+    """[(resource.RLIMIT_*, value)] of each sandboxed process: its address space (limits.memory_mb), CPU
+    seconds, processes and threads of its user (processes), largest file, open files, and no core dumps."""
+    megabyte = 1024 * 1024
+    return [(resource.RLIMIT_AS, limits.memory_mb * megabyte), (resource.RLIMIT_CPU, limits.cpu_seconds),
+            (resource.RLIMIT_NPROC, processes), (resource.RLIMIT_FSIZE, limits.file_mb * megabyte),
+            (resource.RLIMIT_NOFILE, limits.open_files), (resource.RLIMIT_CORE, 0)]
 
 
 def sandbox_env(scratch, extra=None):
@@ -367,14 +377,9 @@ def run(argv, *, scratch, sandbox_user, limits=Limits(), timeout, env=None, keep
     """
     memory = confinement.MemoryGroup(limits.memory_mb).create()
     try:
-        command = wrap(argv, scratch=scratch, sandbox_user=sandbox_user, limits=limits, launcher=memory.launcher())
-        process = subprocess.Popen(
-            command, cwd=scratch, env=sandbox_env(scratch, env),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        process, reader = start(argv, scratch=scratch, sandbox_user=sandbox_user, limits=limits, env=env,
+                                memory=memory, keep_lines=keep_lines)
         watch = confinement.Watch(process.pid, scratch, limits.disk_mb, memory, stop=lambda: kill_group(process)).start()
-        reader = BoundedStderr(process, tuple(keep_lines))
         if wait_for_exit(process, timeout):
             code = process.returncode
         else:
@@ -393,6 +398,40 @@ def run(argv, *, scratch, sandbox_user, limits=Limits(), timeout, env=None, keep
     return code, stderr
 
 
+def start(argv, *, scratch, sandbox_user, limits, env, memory, keep_lines=()):
+    """Start argv in the sandbox (run's options; memory: its confinement.MemoryGroup, made) with stdin and
+    stdout on /dev/null. Returns (the subprocess.Popen of the sandbox, a BoundedStderr reading its stderr).
+    Through this worker's fork server (fork_server.py) when it has one, else directly; a fork server
+    that fails is given up for this run, and the process is started directly."""
+    server = fork_server.shared()
+    stderr_read, stderr_write = os.pipe()
+    try:
+        holder = fork_server.Holder() if server is not None else None
+        command = wrap(fork_server.HOLDER if holder else argv, scratch=scratch, sandbox_user=sandbox_user,
+                       limits=limits, launcher=memory.launcher())
+        options = holder.popen_options() if holder else {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL}
+        process = subprocess.Popen(command, cwd=scratch, env=sandbox_env(scratch, env), stderr=stderr_write,
+                                   start_new_session=True, **options)
+        if holder is not None:
+            try:
+                holder.place(server, process.pid, argv=argv, cwd=scratch, env=sandbox_env(scratch, env),
+                             sandbox_user=sandbox_user, rlimits=rlimits(limits, limits.processes),
+                             memory_procs=memory.procs_file(), stdout_fd=None, stderr_fd=stderr_write)
+            except fork_server.Unavailable as error:
+                kill_group(process)
+                process.wait()
+                os.close(stderr_write)
+                os.close(stderr_read)
+                stderr_read = stderr_write = None
+                fork_server.give_up(error)
+                return start(argv, scratch=scratch, sandbox_user=sandbox_user, limits=limits, env=env,
+                             memory=memory, keep_lines=keep_lines)
+    finally:
+        if stderr_write is not None:
+            os.close(stderr_write)
+    return process, BoundedStderr(open(stderr_read, "rb"), process, tuple(keep_lines))
+
+
 STDERR_TAIL = 2000
 """Characters of a sandbox's stderr that run() returns (its end)."""
 STDERR_CAP = 4_000_000
@@ -407,14 +446,14 @@ class BoundedStderr:
     one of keep (bytes never pile up in the grader, however much is written);
     past STDERR_CAP bytes it stops the sandbox (flooded)."""
 
-    def __init__(self, process, keep):
-        self.process, self.keep = process, tuple(prefix.encode() for prefix in keep)
+    def __init__(self, stream, process, keep):
+        self.stream, self.process, self.keep = stream, process, tuple(prefix.encode() for prefix in keep)
         self.tail, self.kept, self.partial, self.total, self.flooded = b"", [], b"", 0, False
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
     def _read(self):
-        stream = self.process.stderr
+        stream = self.stream
         while chunk := stream.read1(65536):
             self.total += len(chunk)
             self.tail = (self.tail + chunk)[-4 * STDERR_TAIL:]

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import confinement, copied_cells, inert, integrity, results, sandbox
+from . import confinement, copied_cells, fork_server, inert, integrity, results, sandbox
 from .course import (
     CellResult,
     Graded,
@@ -111,6 +111,9 @@ class Worker:
 
         from .kernel import SandboxedExecute
 
+        server = fork_server.shared()
+        if server is not None:
+            server.start()  # it imports the sandboxed processes' libraries while this worker sets up
         self.settings = settings
         self.number = number
         self.sandbox_user = sandbox.UID_BASE + number
