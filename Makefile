@@ -156,7 +156,7 @@ bench: $(INSTALLED_BENCH) ## Time conv2d against PyTorch on VGG16 layers, the sl
 	$(BENCH_BLAS_ENV) $(BIN)/python benchmarks/bench_conv.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/bench_explorer.py
 	$(BIN)/python benchmarks/bench_grade.py $(BENCH_GRADE_ARGS)
-	$(BIN)/python benchmarks/bench_forked_start.py
+	$(BIN)/python benchmarks/bench_sandbox_start.py
 	$(BIN)/python benchmarks/bench_train.py $(BENCH_TRAIN_ARGS)
 	$(BIN)/python benchmarks/misconceptions.py $(MISCONCEPTIONS_ARGS)
 

@@ -5,7 +5,8 @@ Grading draws no pictures. The checks never look at a picture, and drawing
 them (matplotlib rendering each figure to a PNG, and an animation frame by
 frame) was most of a notebook's grading time. Each figure the notebook shows
 is still made, so code that makes one runs as in the learner's notebook; only
-its rendering is left out, and the graded notebook and the feedback page show
+its rendering is left out (and the layout done ahead of rendering,
+Figure.draw_without_rendering), and the graded notebook and the feedback page show
 the line `note` where the picture was. The kernel's config (kernel.py) turns
 off the inline backend's PNG output; here a figure and an animation are told
 how to show themselves as that line, and pyplot's redraw of every open
@@ -38,6 +39,7 @@ def _conv_course_grading_draws_no_pictures():
         return None
 
     figure.Figure._repr_pretty_ = show_note
+    figure.Figure.draw_without_rendering = draw_nothing  # a layout for pictures nobody draws
     animation.Animation.to_jshtml = note_as_html
     animation.Animation.to_html5_video = note_as_html
     animation.Animation._repr_html_ = note_as_html

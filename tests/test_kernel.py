@@ -99,11 +99,14 @@ def test_a_notebook_past_its_deadline_is_stopped_and_says_so(tmp_path):
 
 
 def test_grading_draws_no_picture_but_runs_the_code_that_makes_it(tmp_path):
-    """The checks never look at a picture, so the grading kernel renders none (kernel_startup.py): the
-    figure and the animation are still made, and a line stands where each would be shown."""
+    """The checks never look at a picture, so the grading kernel renders none and lays none out
+    (kernel_startup.py): the figure and the animation are still made, and a line stands where each
+    would be shown."""
     notebook, record, raised = run_notebook([
         "import matplotlib.pyplot as plt\n%matplotlib inline\n"
-        "figure, axes = plt.subplots(1, 2)\naxes[0].imshow([[0, 1], [1, 0]])\nprint(len(figure.axes), 'axes')\n",
+        "figure, axes = plt.subplots(1, 2)\naxes[0].imshow([[0, 1], [1, 0]])\nprint(len(figure.axes), 'axes')\n"
+        "placed = axes[0].get_position().bounds\nfigure.set_layout_engine('constrained')\n"
+        "figure.draw_without_rendering()\nprint('laid out:', axes[0].get_position().bounds != placed)\n",
         "from IPython.display import HTML\nfrom matplotlib import animation\n"
         "figure = plt.figure()\nmovie = animation.FuncAnimation(figure, lambda frame: [], frames=3)\n"
         "plt.close(figure)\nHTML(movie.to_jshtml())\n",
@@ -114,7 +117,7 @@ def test_grading_draws_no_picture_but_runs_the_code_that_makes_it(tmp_path):
     everything = [output for cell in notebook.cells for output in cell.outputs]
     assert not [output for output in everything if set(output.get("data", {})) - {"text/plain", "text/html"}]
     assert not [output for output in everything if output.get("name") == "stderr"], "a warning was printed"
-    assert figure_cell.outputs[0].text == "2 axes\n"  # the figure was made as in the learner's notebook
+    assert figure_cell.outputs[0].text == "2 axes\nlaid out: False\n"  # made as in the learner's notebook, not laid out
     assert "grading does not draw pictures" in figure_cell.outputs[1].data["text/plain"]
     assert "grading does not draw pictures" in animation_cell.outputs[0].data["text/html"]
     assert namespace_cell.outputs[0].data["text/plain"] == "False"  # the start-up left no name behind
