@@ -111,7 +111,11 @@ class ForkServer:
     again if it died). One per grading worker; place() may be called from any thread. The server ends
     when this handle closes or its process dies (its end of the channel closes)."""
 
-    def __init__(self):
+    def __init__(self, environment):
+        """environment(home): the server's environment variables, its home folder (a Path, made) made
+        ready for them; the sandboxed processes' own (sandbox.py), so that what the server imports is
+        set up as in a sandboxed process."""
+        self.environment = environment
         self.process = self.channel = self.home = None
         self.ready = False
         self.lock = threading.Lock()
@@ -119,14 +123,10 @@ class ForkServer:
     def start(self):
         """Start the server process, without waiting while it imports its libraries (a worker starts it
         as it starts, and it is ready by the first submission's kernel)."""
-        from . import sandbox
-
         self.close()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.home = Path(tempfile.mkdtemp(prefix="conv-course-fork-server-", dir="/tmp"))
-        sandbox.seed_font_list(self.home / ".matplotlib")
-        env = sandbox.sandbox_env(self.home)
-        env["PATH"] = os.environ.get("PATH", env["PATH"])
+        env = {**self.environment(self.home), "PATH": os.environ.get("PATH", os.defpath)}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "autograder.fork_server", str(theirs.fileno())], pass_fds=[theirs.fileno()],
             env=env, cwd=self.home, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -146,14 +146,15 @@ class ForkServer:
                 raise OSError("the fork server did not start")
             self.ready = True
 
-    def place(self, holder_pid, *, argv, cwd, env, sandbox_user, rlimits, memory_procs, exit_fd, stdout_fd, stderr_fd):
-        """Run argv in the sandbox of the holder process holder_pid (its PID outside the sandbox), as
+    def place(self, holder, *, argv, cwd, env, sandbox_user, rlimits, memory_procs, exit_fd, stdout_fd, stderr_fd):
+        """Run argv in the sandbox of the holder process (holder: a pidfd of it, which no other process can
+        come to stand for, as a PID could once the holder ended), as
         sandbox_user, with rlimits [(resource, value)], the environment env and the working folder cwd (a
         path inside the sandbox). memory_procs: the memory group's cgroup.procs file, or None. The exit
         status is written to exit_fd, the holder's stdin; stdout_fd and stderr_fd become the process's
         (None: /dev/null). Raises Unavailable when the server cannot place it."""
         request = json.dumps({
-            "holder": holder_pid, "argv": [str(part) for part in argv], "cwd": str(cwd), "env": env,
+            "argv": [str(part) for part in argv], "cwd": str(cwd), "env": env,
             "user": sandbox_user, "rlimits": [[int(kind), int(value)] for kind, value in rlimits],
         }).encode()
         opened = [os.open(os.devnull, os.O_WRONLY) for _ in range(2)]
@@ -161,7 +162,7 @@ class ForkServer:
             procs = os.open(memory_procs, os.O_WRONLY) if memory_procs else os.open(os.devnull, os.O_WRONLY)
             opened.append(procs)
             fds = [exit_fd, opened[0] if stdout_fd is None else stdout_fd,
-                   opened[1] if stderr_fd is None else stderr_fd, procs]
+                   opened[1] if stderr_fd is None else stderr_fd, procs, holder]
             with self.lock:
                 for attempt in (1, 2):
                     try:
@@ -195,34 +196,6 @@ class ForkServer:
             self.home = None
 
 
-_shared = None
-_shared_lock = threading.Lock()
-
-
-def shared():
-    """This process's fork server (one per grading worker), or None where it is not wanted() (asked each
-    time: the memory mechanism a test forces, say) or has failed (give_up)."""
-    global _shared
-    if _shared is False or not wanted():
-        return None
-    with _shared_lock:
-        if _shared is None:
-            _shared = ForkServer()
-        return _shared or None
-
-
-def give_up(error):
-    """Stop using this process's fork server after it failed (error: why); its sandboxed processes start
-    directly from now on, which is slower, never less safe."""
-    global _shared
-    with _shared_lock:
-        if _shared:
-            _shared.close()
-            print(f"conv-course: the fork server failed ({error}); sandboxed processes now start directly",
-                  file=sys.stderr, flush=True)
-        _shared = False
-
-
 class Holder:
     """The pipes of one holder: its stdin (the placed process's exit status goes in) and its stdout (it says
     it is there). Make one, start bwrap with popen_options(), then call place()."""
@@ -244,7 +217,11 @@ class Holder:
             ready = select.select([self.ready_read], [], [], START_SECONDS)[0] and os.read(self.ready_read, 16)
             if ready != b"ready\n":
                 raise Unavailable("the sandbox ended before its process was placed")
-            server.place(holder_of(bwrap_pid), exit_fd=self.status_write, **request)
+            holder = holder_of(bwrap_pid)
+            try:
+                server.place(holder, exit_fd=self.status_write, **request)
+            finally:
+                os.close(holder)
         finally:
             self.close()
 
@@ -257,17 +234,27 @@ class Holder:
 
 
 def holder_of(bwrap_pid):
-    """The PID of the holder bwrap_pid runs: bwrap's child (the sandbox's init), then its child."""
-    pid = bwrap_pid
-    for _ in range(2):
-        try:
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        except OSError as error:
-            raise Unavailable(f"the sandbox's processes cannot be read: {error}") from error
-        if len(children) != 1:
-            raise Unavailable("the sandbox's holder is not there")
-        pid = int(children[0])
-    return pid
+    """A pidfd of the holder that bwrap_pid (this process's child, not yet reaped) runs: bwrap's child (the
+    sandbox's init), then its child. The PIDs are read again once the pidfd is open: a PID that changed
+    hands in between would not be the same child of the same init."""
+    def chain():
+        pids = [bwrap_pid]
+        for _ in range(2):
+            try:
+                children = Path(f"/proc/{pids[-1]}/task/{pids[-1]}/children").read_text().split()
+            except OSError as error:
+                raise Unavailable(f"the sandbox's processes cannot be read: {error}") from error
+            if len(children) != 1:
+                raise Unavailable("the sandbox's holder is not there")
+            pids.append(int(children[0]))
+        return pids
+
+    pids = chain()
+    handle = os.pidfd_open(pids[-1])
+    if chain() != pids or select.select([handle], [], [], 0)[0]:
+        os.close(handle)
+        raise Unavailable("the sandbox's holder ended before its process was placed")
+    return handle
 
 
 # -- the server's side ----------------------------------------------------------------------------------
@@ -296,14 +283,14 @@ def serve(channel_fd):
     channel.send(b"ready")
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(channel, 65536, 4)
+            message, fds, _, _ = socket.recv_fds(channel, 65536, 5)
         except OSError:
             return
         if not message:
             return
         try:
-            if len(fds) != 4:
-                raise OSError("a request must come with 4 files")
+            if len(fds) != 5:
+                raise OSError("a request must come with 5 files")
             reply = {"pid": _fork_placer(json.loads(message), fds, channel.fileno())}
         except (OSError, ValueError, KeyError, TypeError) as error:
             reply = {"error": f"{type(error).__name__}: {error}"}
@@ -315,9 +302,9 @@ def serve(channel_fd):
 
 def _fork_placer(request, fds, channel_fd):
     """Open the holder's namespaces and root, then fork the placer; returns its PID."""
-    holder = int(request["holder"])
-    handle = os.pidfd_open(holder)
-    opened = [handle]
+    handle = fds[4]
+    holder = pid_of(handle)
+    opened = []
     try:
         namespaces = [os.open(f"/proc/{holder}/ns/{name}", os.O_RDONLY) for name in NAMESPACES]
         opened += namespaces
@@ -340,6 +327,16 @@ def _fork_placer(request, fds, channel_fd):
     finally:
         for fd in opened:
             os.close(fd)
+
+
+def pid_of(pidfd):
+    """The PID (in this process's PID namespace) of the process a pidfd stands for."""
+    for line in Path(f"/proc/self/fdinfo/{pidfd}").read_text().splitlines():
+        if line.startswith("Pid:"):
+            pid = int(line.split()[1])
+            if pid > 0:
+                return pid
+    raise OSError("the holder is gone, or not a process of this PID namespace")
 
 
 def _report(fd, message):
@@ -379,7 +376,7 @@ def _place(request, fds, namespaces, root):
 
 def _sandbox_self(request, fds):
     """In the sandboxed process, still root: everything sandbox.wrap's setpriv and prlimit do, and more."""
-    exit_fd, stdout_fd, stderr_fd, procs_fd = fds
+    exit_fd, stdout_fd, stderr_fd, procs_fd, _ = fds
     os.write(procs_fd, b"0")  # this process joins the sandbox's memory group (nothing where there is none)
     os.chdir(request["cwd"])
     os.setsid()

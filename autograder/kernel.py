@@ -219,7 +219,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         fails is given up, and the kernel is started directly."""
         wrap = functools.partial(sandbox.wrap, scratch=self._scratch, sandbox_user=self.sandbox_user,
                                  limits=self._limits(), launcher=self._memory.launcher())
-        server = fork_server.shared()
+        server = sandbox.shared_fork_server()
         if server is not None:
             holder = fork_server.Holder()
             await super()._async_launch_kernel(wrap(fork_server.HOLDER), **{**kw, **holder.popen_options()})
@@ -232,7 +232,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             except fork_server.Unavailable as error:
                 sandbox.kill_group(process)
                 process.wait()
-                fork_server.give_up(error)
+                sandbox.give_up_fork_server(error)
         await super()._async_launch_kernel(wrap(kernel_cmd), **kw)
 
     async def _async_post_start_kernel(self, **kw):

@@ -398,12 +398,47 @@ def run(argv, *, scratch, sandbox_user, limits=Limits(), timeout, env=None, keep
     return code, stderr
 
 
+_fork_server = None
+_fork_server_lock = threading.Lock()
+
+
+def shared_fork_server():
+    """This process's fork server (fork_server.ForkServer: one per grading worker), or None where it is not
+    wanted (fork_server.wanted(), asked each time: the memory mechanism a test forces, say) or has failed."""
+    global _fork_server
+    if _fork_server is False or not fork_server.wanted():
+        return None
+    with _fork_server_lock:
+        if _fork_server is None:
+            _fork_server = fork_server.ForkServer(fork_server_environment)
+        return _fork_server or None
+
+
+def fork_server_environment(home):
+    """The fork server's environment: a sandboxed process's (sandbox_env), with home (a Path) as its home
+    folder, holding matplotlib's font list as a sandbox's does."""
+    seed_font_list(home / ".matplotlib")
+    return sandbox_env(home)
+
+
+def give_up_fork_server(error):
+    """Stop using this process's fork server after it failed (error: why); its sandboxed processes start
+    directly from now on, which is slower, never less safe."""
+    global _fork_server
+    with _fork_server_lock:
+        if _fork_server:
+            _fork_server.close()
+            print(f"conv-course: the fork server failed ({error}); sandboxed processes now start directly",
+                  file=sys.stderr, flush=True)
+        _fork_server = False
+
+
 def start(argv, *, scratch, sandbox_user, limits, env, memory, keep_lines=()):
     """Start argv in the sandbox (run's options; memory: its confinement.MemoryGroup, made) with stdin and
     stdout on /dev/null. Returns (the subprocess.Popen of the sandbox, a BoundedStderr reading its stderr).
     Through this worker's fork server (fork_server.py) when it has one, else directly; a fork server
     that fails is given up for this run, and the process is started directly."""
-    server = fork_server.shared()
+    server = shared_fork_server()
     stderr_read, stderr_write = os.pipe()
     try:
         holder = fork_server.Holder() if server is not None else None
@@ -423,7 +458,7 @@ def start(argv, *, scratch, sandbox_user, limits, env, memory, keep_lines=()):
                 os.close(stderr_write)
                 os.close(stderr_read)
                 stderr_read = stderr_write = None
-                fork_server.give_up(error)
+                give_up_fork_server(error)
                 return start(argv, scratch=scratch, sandbox_user=sandbox_user, limits=limits, env=env,
                              memory=memory, keep_lines=keep_lines)
     finally:

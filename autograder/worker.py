@@ -39,7 +39,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import confinement, copied_cells, fork_server, inert, integrity, results, sandbox
+from . import confinement, copied_cells, inert, integrity, results, sandbox
 from .course import (
     CellResult,
     Graded,
@@ -112,7 +112,7 @@ class Worker:
         from .kernel import SandboxedExecute
 
         share_gradebook_engines()
-        server = fork_server.shared()
+        server = sandbox.shared_fork_server()
         if server is not None:
             server.start()  # it imports the sandboxed processes' libraries while this worker sets up
         self.settings = settings

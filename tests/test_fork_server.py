@@ -135,8 +135,8 @@ def test_a_failing_fork_server_is_given_up_and_the_process_started_directly(tmp_
         raise fork_server.Unavailable("refused for the test")
 
     monkeypatch.setattr(fork_server.ForkServer, "place", refuse)
-    monkeypatch.setattr(fork_server, "_shared", None)
+    monkeypatch.setattr(sandbox, "_fork_server", None)
     code, printed, _ = run_probe(tmp_path, "placed", code="import sys\nprint('ipykernel' in sys.modules)\n")
     assert (code, printed.strip()) == (0, "False")
     assert "the fork server failed (refused for the test)" in capfd.readouterr().err
-    assert fork_server.shared() is None
+    assert sandbox.shared_fork_server() is None
