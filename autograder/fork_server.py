@@ -148,9 +148,8 @@ class ForkServer:
 
     def place(self, holder, *, argv, cwd, env, sandbox_user, rlimits, memory_procs, exit_fd, stdout_fd, stderr_fd):
         """Run argv in the sandbox of the holder process (holder: a pidfd of it, which no other process can
-        come to stand for, as a PID could once the holder ended), as
-        sandbox_user, with rlimits [(resource, value)], the environment env and the working folder cwd (a
-        path inside the sandbox). memory_procs: the memory group's cgroup.procs file, or None. The exit
+        come to stand for, as a PID could once the holder ended), as sandbox_user, with rlimits
+        [(resource, value)], the environment env and the working folder cwd (a path inside the sandbox). memory_procs: the memory group's cgroup.procs file, or None. The exit
         status is written to exit_fd, the holder's stdin; stdout_fd and stderr_fd become the process's
         (None: /dev/null). Raises Unavailable when the server cannot place it."""
         request = json.dumps({
@@ -164,16 +163,18 @@ class ForkServer:
             fds = [exit_fd, opened[0] if stdout_fd is None else stdout_fd,
                    opened[1] if stderr_fd is None else stderr_fd, procs, holder]
             with self.lock:
-                for attempt in (1, 2):
+                try:
                     try:
                         self._ready()
-                        socket.send_fds(self.channel, [request], fds)
-                        reply = json.loads(self.channel.recv(65536) or b"{}")
-                        break
-                    except (OSError, ValueError) as error:
+                    except OSError:  # it died or hangs: once more, with a fresh server
                         self.close()
-                        if attempt == 2:
-                            raise Unavailable(f"the fork server failed: {error}") from error
+                        self._ready()
+                    # Sent once only: a request that reached the server may have been placed already.
+                    socket.send_fds(self.channel, [request], fds)
+                    reply = json.loads(self.channel.recv(65536) or b"{}")
+                except (OSError, ValueError) as error:
+                    self.close()
+                    raise Unavailable(f"the fork server failed: {error}") from error
         finally:
             for fd in opened:
                 os.close(fd)
