@@ -74,73 +74,25 @@ IDLE_WATCHING = {
 }
 
 
-_starting = {}  # address -> (thread, [LocalCluster or the error]) of start_local_cluster
-
-
-def start_local_cluster(address):
-    """For --cluster local:N, start making the LocalCluster now, on a thread, while the run collects and
-    registers the submissions (its N worker processes take a second or two to import Dask and the
-    grader); connect() takes it. Anything else is left to connect()."""
-    if not address.startswith(LOCAL_PREFIX) or address in _starting:
-        return
-    made = []
-
-    def make():
-        try:
-            made.append(local_cluster(address))
-        except BaseException as error:  # noqa: BLE001 - connect() raises it where the run expects it
-            made.append(error)
-
-    thread = threading.Thread(target=make, name="conv-course-local-cluster", daemon=True)
-    _starting[address] = (thread, made)
-    thread.start()
-
-
-def stop_unused_cluster(address):
-    """Close the LocalCluster start_local_cluster made for address if connect() never took it."""
-    thread, made = _starting.pop(address, (None, None))
-    if thread is not None:
-        thread.join()
-        if made and not isinstance(made[0], BaseException):
-            made[0].close()
-
-
-def local_cluster(address):
-    """A LocalCluster of N worker processes for --cluster local:N."""
+def connect(address):
+    """(client, cluster) for --cluster ADDRESS; cluster is the LocalCluster made here, or None."""
     try:
         import dask
-        from distributed import LocalCluster
-    except ImportError as error:
-        raise ClusterError(missing_dask_message()) from error
-    count = address[len(LOCAL_PREFIX):]
-    if not count.isdigit() or int(count) < 1:
-        raise ClusterError(f"--cluster local:N needs a number of workers of at least 1, got {address!r}")
-    # worker-saturation 1.0: the scheduler sends a worker its next submission only
-    # when it is free, so a worker that dies takes only the submission it was
-    # grading down with it (a submission waiting there would count as a suspect too).
-    # Dask's own watching, which costs the cores the sandboxes grade on, is made rarer (IDLE_WATCHING).
-    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
-                          "distributed.scheduler.worker-saturation": 1.0, **IDLE_WATCHING}):
-        return LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
-                            dashboard_address=None, host="127.0.0.1")
-
-
-def connect(address):
-    """(client, cluster) for --cluster ADDRESS; cluster is the LocalCluster made here (or by
-    start_local_cluster), or None."""
-    try:
-        from distributed import Client
+        from distributed import Client, LocalCluster
     except ImportError as error:
         raise ClusterError(missing_dask_message()) from error
     if address.startswith(LOCAL_PREFIX):
-        thread, made = _starting.pop(address, (None, None))
-        if thread is not None:
-            thread.join()
-            cluster = made[0]
-            if isinstance(cluster, BaseException):
-                raise cluster
-        else:
-            cluster = local_cluster(address)
+        count = address[len(LOCAL_PREFIX):]
+        if not count.isdigit() or int(count) < 1:
+            raise ClusterError(f"--cluster local:N needs a number of workers of at least 1, got {address!r}")
+        # worker-saturation 1.0: the scheduler sends a worker its next submission only
+        # when it is free, so a worker that dies takes only the submission it was
+        # grading down with it (a submission waiting there would count as a suspect too).
+        # Dask's own watching, which costs the cores the sandboxes grade on, is made rarer (IDLE_WATCHING).
+        with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+                              "distributed.scheduler.worker-saturation": 1.0, **IDLE_WATCHING}):
+            cluster = LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
+                                   dashboard_address=None, host="127.0.0.1")
         return Client(cluster), cluster
     try:
         return Client(address, timeout=CONNECT_TIMEOUT), None

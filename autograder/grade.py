@@ -170,10 +170,6 @@ def grade(submissions_dir, out, options=Options(), course=None):
         sandbox.check_available()
     except sandbox.SandboxUnavailable as error:
         raise GradingError(str(error)) from error
-    if options.cluster:
-        from . import cluster  # Dask (a second of importing) only for a run on a cluster
-
-        cluster.start_local_cluster(options.cluster)  # its workers start while the submissions are read
     sandbox.precompile_course_code()
 
     out.mkdir(parents=True, exist_ok=True)
@@ -280,8 +276,6 @@ def grade(submissions_dir, out, options=Options(), course=None):
         timing = f"took {seconds:.1f} s {place}{pace}"
         return rows, results.summary(rows, notes) + "\n" + timing + "\n" + caps_line(settings, options)
     finally:
-        if options.cluster:
-            cluster.stop_unused_cluster(options.cluster)
         sandbox.remove_scratch(work)
 
 
