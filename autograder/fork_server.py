@@ -83,6 +83,10 @@ NAMESPACES = ("ipc", "uts", "net", "cgroup", "pid", "mnt")
 START_SECONDS = 60
 """How long the grader waits for the server to import its libraries, or for a holder to say it is there."""
 
+HOME_PREFIX = "conv-course-fork-server-"
+"""The server's home folder (its matplotlib settings) is a fresh folder of /tmp named so; the server
+removes it when the grader's end of its channel closes, the grader when it stops the server."""
+
 SWITCH = "CONV_COURSE_FORK_SERVER"
 """The grader's environment variable that turns the fork server off (`off`)."""
 
@@ -125,7 +129,7 @@ class ForkServer:
         as it starts, and it is ready by the first submission's kernel)."""
         self.close()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.home = Path(tempfile.mkdtemp(prefix="conv-course-fork-server-", dir="/tmp"))
+        self.home = Path(tempfile.mkdtemp(prefix=HOME_PREFIX, dir="/tmp"))
         env = {**self.environment(self.home), "PATH": os.environ.get("PATH", os.defpath)}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "autograder.fork_server", str(theirs.fileno())], pass_fds=[theirs.fileno()],
@@ -271,7 +275,19 @@ def _call(function, *args):
 
 def serve(channel_fd):
     """The fork server's loop: import PRELOADED, say `ready` on channel_fd (a SOCK_SEQPACKET socket), then
-    place each request it is sent, answering {"pid": the placer's PID} or {"error": why}."""
+    place each request it is sent, answering {"pid": the placer's PID} or {"error": why}. When the grader's
+    end closes (the worker ended, however it ended), remove the home folder it was started in, and end."""
+    home = Path.cwd()
+    try:
+        _serve(channel_fd)
+    finally:
+        if home.name.startswith(HOME_PREFIX):
+            import shutil
+
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def _serve(channel_fd):
     global _libc
     _libc = ctypes.CDLL(None, use_errno=True)
     for name in PRELOADED:

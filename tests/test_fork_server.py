@@ -140,3 +140,15 @@ def test_a_failing_fork_server_is_given_up_and_the_process_started_directly(tmp_
     assert (code, printed.strip()) == (0, "False")
     assert "the fork server failed (refused for the test)" in capfd.readouterr().err
     assert sandbox.shared_fork_server() is None
+
+
+def test_a_server_whose_worker_is_gone_ends_and_leaves_no_folder_behind():
+    server = fork_server.ForkServer(sandbox.fork_server_environment).start()
+    server._ready()
+    home, process = server.home, server.process
+    assert home.is_dir()
+    server.channel.close()  # as when the worker ends, however it ends
+    server.channel = None
+    assert process.wait(timeout=30) == 0
+    assert not home.exists()
+    server.process = None
