@@ -153,19 +153,21 @@ class ForkServer:
     def place(self, holder, *, argv, cwd, env, sandbox_user, rlimits, memory_procs, exit_fd, stdout_fd, stderr_fd):
         """Run argv in the sandbox of the holder process (holder: a pidfd of it, which no other process can
         come to stand for, as a PID could once the holder ended), as sandbox_user, with rlimits
-        [(resource, value)], the environment env and the working folder cwd (a path inside the sandbox). memory_procs: the memory group's cgroup.procs file, or None. The exit
-        status is written to exit_fd, the holder's stdin; stdout_fd and stderr_fd become the process's
-        (None: /dev/null). Raises Unavailable when the server cannot place it."""
+        [(resource, value)], the environment env and the working folder cwd (a path inside the sandbox).
+        memory_procs: the memory group's cgroup.procs file, or None. The exit status is written to
+        exit_fd, the holder's stdin; stdout_fd and stderr_fd become the process's (None: /dev/null).
+        Raises Unavailable when the server cannot place it."""
         request = json.dumps({
             "argv": [str(part) for part in argv], "cwd": str(cwd), "env": env,
             "user": sandbox_user, "rlimits": [[int(kind), int(value)] for kind, value in rlimits],
         }).encode()
-        opened = [os.open(os.devnull, os.O_WRONLY) for _ in range(2)]
+        opened = [os.open(os.devnull, os.O_WRONLY)]
         try:
-            procs = os.open(memory_procs, os.O_WRONLY) if memory_procs else os.open(os.devnull, os.O_WRONLY)
-            opened.append(procs)
-            fds = [exit_fd, opened[0] if stdout_fd is None else stdout_fd,
-                   opened[1] if stderr_fd is None else stderr_fd, procs, holder]
+            if memory_procs:
+                opened.append(os.open(memory_procs, os.O_WRONLY))
+            null = opened[0]
+            fds = [exit_fd, null if stdout_fd is None else stdout_fd, null if stderr_fd is None else stderr_fd,
+                   opened[-1], holder]
             with self.lock:
                 try:
                     try:

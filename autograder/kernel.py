@@ -223,16 +223,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         if server is not None:
             holder = fork_server.Holder()
             await super()._async_launch_kernel(wrap(fork_server.HOLDER), **{**kw, **holder.popen_options()})
-            process = self.provisioner.process
-            try:
-                holder.place(server, process.pid, argv=kernel_cmd, cwd=self._scratch, env=kw["env"],
-                             sandbox_user=self.sandbox_user, rlimits=sandbox.rlimits(self._limits(), self.processes),
-                             memory_procs=self._memory.procs_file(), stdout_fd=None, stderr_fd=None)
+            if sandbox.place_through_fork_server(server, holder, self.provisioner.process, argv=kernel_cmd,
+                                                 scratch=self._scratch, sandbox_user=self.sandbox_user,
+                                                 limits=self._limits(), memory=self._memory, env=kw["env"]):
                 return
-            except fork_server.Unavailable as error:
-                sandbox.kill_group(process)
-                process.wait()
-                sandbox.give_up_fork_server(error)
         await super()._async_launch_kernel(wrap(kernel_cmd), **kw)
 
     async def _async_post_start_kernel(self, **kw):

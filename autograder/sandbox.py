@@ -438,33 +438,56 @@ def start(argv, *, scratch, sandbox_user, limits, env, memory, keep_lines=()):
     stdout on /dev/null. Returns (the subprocess.Popen of the sandbox, a BoundedStderr reading its stderr).
     Through this worker's fork server (fork_server.py) when it has one, else directly; a fork server
     that fails is given up for this run, and the process is started directly."""
-    server = shared_fork_server()
-    stderr_read, stderr_write = os.pipe()
-    try:
-        holder = fork_server.Holder() if server is not None else None
-        command = wrap(fork_server.HOLDER if holder else argv, scratch=scratch, sandbox_user=sandbox_user,
-                       limits=limits, launcher=memory.launcher())
-        options = holder.popen_options() if holder else {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL}
-        process = subprocess.Popen(command, cwd=scratch, env=sandbox_env(scratch, env), stderr=stderr_write,
-                                   start_new_session=True, **options)
-        if holder is not None:
-            try:
-                holder.place(server, process.pid, argv=argv, cwd=scratch, env=sandbox_env(scratch, env),
-                             sandbox_user=sandbox_user, rlimits=rlimits(limits, limits.processes),
-                             memory_procs=memory.procs_file(), stdout_fd=None, stderr_fd=stderr_write)
-            except fork_server.Unavailable as error:
-                kill_group(process)
-                process.wait()
-                os.close(stderr_write)
-                os.close(stderr_read)
-                stderr_read = stderr_write = None
-                give_up_fork_server(error)
-                return start(argv, scratch=scratch, sandbox_user=sandbox_user, limits=limits, env=env,
-                             memory=memory, keep_lines=keep_lines)
-    finally:
-        if stderr_write is not None:
+    env = sandbox_env(scratch, env)
+
+    def launch(command, options):
+        """(the sandbox's Popen, the read end of its stderr pipe, the write end, for a placed process)."""
+        stderr_read, stderr_write = os.pipe()
+        try:
+            process = subprocess.Popen(wrap(command, scratch=scratch, sandbox_user=sandbox_user, limits=limits,
+                                            launcher=memory.launcher()),
+                                       cwd=scratch, env=env, stderr=stderr_write, start_new_session=True, **options)
+        except BaseException:
+            os.close(stderr_read)
             os.close(stderr_write)
+            raise
+        return process, stderr_read, stderr_write
+
+    server = shared_fork_server()
+    if server is not None:
+        holder = fork_server.Holder()
+        process, stderr_read, stderr_write = launch(fork_server.HOLDER, holder.popen_options())
+        try:
+            placed = place_through_fork_server(server, holder, process, argv=argv, scratch=scratch,
+                                               sandbox_user=sandbox_user, limits=limits, memory=memory, env=env,
+                                               stderr_fd=stderr_write)
+        finally:
+            os.close(stderr_write)
+        if placed:
+            return process, BoundedStderr(open(stderr_read, "rb"), process, tuple(keep_lines))
+        os.close(stderr_read)
+    process, stderr_read, stderr_write = launch(argv, {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL})
+    os.close(stderr_write)
     return process, BoundedStderr(open(stderr_read, "rb"), process, tuple(keep_lines))
+
+
+def place_through_fork_server(server, holder, process, *, argv, scratch, sandbox_user, limits, memory, env,
+                              stderr_fd=None):
+    """Have the fork server run argv in the sandbox `process` (the Popen of bwrap running
+    fork_server.HOLDER, started with holder.popen_options()) with the sandbox's working folder, user,
+    rlimits, memory group and environment, and stderr_fd as its stderr (None: /dev/null). Returns whether
+    it did; if not, the sandbox is ended and the fork server given up (give_up_fork_server), and the
+    caller starts argv directly."""
+    try:
+        holder.place(server, process.pid, argv=argv, cwd=scratch, env=env, sandbox_user=sandbox_user,
+                     rlimits=rlimits(limits, limits.processes), memory_procs=memory.procs_file(),
+                     stdout_fd=None, stderr_fd=stderr_fd)
+        return True
+    except fork_server.Unavailable as error:
+        kill_group(process)
+        process.wait()
+        give_up_fork_server(error)
+        return False
 
 
 STDERR_TAIL = 2000

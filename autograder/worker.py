@@ -392,9 +392,8 @@ def share_gradebook_engines():
     nbgrader opens its gradebook about ten times for each submission (autograde's steps, the worker's
     reading of the grades, the feedback page), and each Gradebook made its own engine, which compiled
     every query again (about 30 ms of each submission's nbgrader stage here). An engine keeps the queries
-    it compiled. nbgrader's
-    Gradebook.close() still returns the engine's connections each time; a process forked for a page
-    (within_deadline) drops any it inherited without closing them for this one."""
+    it compiled. nbgrader's Gradebook.close() still returns the engine's connections each time; a process
+    forked for a page (within_deadline) drops any it inherited without closing them for this one."""
     import sqlalchemy
     from nbgrader import api
 
