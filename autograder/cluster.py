@@ -46,6 +46,8 @@ RETRIES = 1
 ALLOWED_FAILURES = 2
 WINDOW_PER_WORKER = 4
 CONNECT_TIMEOUT = "10s"
+#: How long a worker's plugin, removed at the end of a run, waits for its set-up to end before tidying up.
+STARTING_SECONDS = 30
 #: Sandbox users of cluster workers: UID_BASE + SLOT_FIRST ... (local pools use sandbox.LOCAL_SLOTS before them).
 SLOT_FIRST = sandbox.LOCAL_SLOTS.stop
 SLOT_COUNT = 448
@@ -152,16 +154,24 @@ class GradingPlugin(WorkerPlugin):
     def setup(self, worker=None):
         self.lock = threading.Lock()
         self.grader, self.folder, self.slot = None, None, None
+        self.started = threading.Event()
         threading.Thread(target=self._start_early, name="conv-course-start", daemon=True).start()
 
     def _start_early(self):
-        with self.lock:  # the first task waits for it
-            try:
-                self.grading_worker()
-            except Exception:  # noqa: BLE001 - the first task tries again and reports it
-                pass
+        try:
+            with self.lock:  # the first task waits for it
+                try:
+                    self.grading_worker()
+                except Exception:  # noqa: BLE001 - the first task tries again and reports it
+                    pass
+        finally:
+            self.started.set()
 
     def teardown(self, worker=None):
+        # A run can end before this worker has finished setting up (a short run, a worker that joined
+        # late): its folder, made meanwhile, and the scratch folder of its sandbox check would be left
+        # behind in /tmp. So the set-up ends first, then everything it made is removed.
+        self.started.wait(timeout=STARTING_SECONDS)
         if self.folder is not None:
             sandbox.remove_scratch(self.folder)
         if self.slot is not None:

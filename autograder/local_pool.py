@@ -149,7 +149,12 @@ class WorkerPool:
                 while batch or in_flight:
                     while batch and len(in_flight) < self.jobs:
                         index = batch.popleft()
-                        in_flight[self.executor.submit(calls[index][0], *calls[index][1])] = index
+                        try:
+                            future = self.executor.submit(calls[index][0], *calls[index][1])
+                        except BrokenProcessPool:  # a worker died since the last result: not this task's doing
+                            batch.appendleft(index)
+                            raise
+                        in_flight[future] = index
                     finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                     for future in finished:
                         index = in_flight.pop(future)
@@ -166,6 +171,8 @@ class WorkerPool:
                             continue
                         finish(index, result)
             except BrokenProcessPool:
+                if alone:
+                    suspects.extendleft(batch)  # not submitted yet: it waits for its turn again
                 self.executor.shutdown(wait=False, cancel_futures=True)
                 self._start()
                 for index in in_flight.values():

@@ -209,3 +209,30 @@ def test_a_local_cluster_runs_with_its_grading_settings_on_each_worker():
         local.close()
     assert seen == [cluster.IDLE_WATCHING]
     assert saturation == 1.0
+
+
+def test_a_plugin_removed_while_its_worker_sets_up_leaves_nothing_behind(tmp_path, monkeypatch):
+    """A short run can end while a worker is still setting up (its sandbox check, its folder): the
+    plugin's teardown waits for that set-up and then removes what it made, so /tmp keeps nothing."""
+    import threading
+    import time
+
+    from autograder import cluster
+
+    made = tmp_path / "conv-course-cluster-late"
+    go_on, set_up = threading.Event(), threading.Event()
+
+    def slow_grading_worker(plugin):
+        go_on.wait(5)
+        time.sleep(0.3)  # still setting up when the run ends
+        made.mkdir()
+        (made / "gradebook.db").write_bytes(b"")
+        plugin.folder = made
+        set_up.set()
+
+    monkeypatch.setattr(cluster.GradingPlugin, "grading_worker", slow_grading_worker)
+    plugin = cluster.GradingPlugin(settings=None, gradebook_bytes=b"", expected={})
+    plugin.setup()
+    go_on.set()
+    plugin.teardown()
+    assert set_up.wait(5) and not made.exists()

@@ -61,3 +61,32 @@ def test_a_result_can_queue_a_follow_up_call_among_the_remaining_tasks(tmp_path)
     assert results == [0, 1, 4, 9, 16]
     assert sorted(seen) == [(0, 0), (1, 1), (2, 4), (3, 9), (4, 16)]
     assert sorted(path.name for path in tmp_path.iterdir()) == ["after-1", "after-3"]
+
+
+class PoolThatBreaksOnceAtSubmit(WorkerPool):
+    """As a pool whose worker died between one result and the next task: its third submit finds the
+    pool broken (concurrent.futures raises BrokenProcessPool there, not in a result)."""
+
+    submits = 0
+
+    def _start(self):
+        super()._start()
+        executor, pool = self.executor, self
+        submit = executor.submit
+
+        def submit_or_break(*args, **kwargs):
+            pool.submits += 1
+            if pool.submits == 3:
+                from concurrent.futures.process import BrokenProcessPool
+
+                raise BrokenProcessPool("a child process terminated abruptly")
+            return submit(*args, **kwargs)
+
+        executor.submit = submit_or_break
+
+
+def test_a_pool_found_broken_when_a_task_is_handed_out_loses_no_task():
+    with PoolThatBreaksOnceAtSubmit(settings=None, jobs=2, initializer=remember_number) as pool:
+        results = pool.run([(square_or_die, (value,)) for value in range(6)], "test", progress=False,
+                           on_crash=lambda index, message: {"crashed": index})
+    assert results == [0, 1, 4, 9, 16, 25]
