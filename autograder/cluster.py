@@ -31,14 +31,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import threading
 import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
 
-from . import sandbox, worker
+from . import confinement, sandbox, worker
 from .course import CONFIG_FILE, SOLUTIONS, quiet_warnings
 
 LOCAL_PREFIX = "local:"
@@ -184,7 +183,7 @@ class GradingPlugin(WorkerPlugin):
                 raise ClusterError(f"this worker cannot grade this course: {problem}")
             number, self.slot = claim_slot()
             sandbox.precompile_course_code()  # this machine's copy of conv_lib
-            self.folder = Path(tempfile.mkdtemp(prefix="conv-course-cluster-"))
+            self.folder = confinement.temporary_folder("cluster")
             os.chmod(self.folder, 0o755)
             gradebook = self.folder / "gradebook.db"
             gradebook.write_bytes(self.gradebook_bytes)

@@ -30,9 +30,11 @@ A `Watch` thread polls a running sandbox, stops it at the first cap it passes
 grader can tell the student the truth.
 
 Leftovers: the grader unmounts each tmpfs and removes each cgroup when its
-sandbox ends (sandbox.remove_scratch, MemoryGroup.remove). A grader killed
-outright leaves them behind; each mount and cgroup is named after the process
-that made it (its pid and start time), and `remove_leftovers()`, run when a
+sandbox ends (sandbox.remove_scratch, MemoryGroup.remove), and its folders in
+/tmp (temporary_folder: a run's work, a cluster worker's course, the sandbox
+check's scratch) when it is done with them. A grader killed outright leaves
+them behind; each mount, cgroup and folder is named after the process that
+made it (its pid and start time), and `remove_leftovers()`, run when a
 grading run or a worker starts, removes those whose maker is gone.
 """
 
@@ -43,7 +45,9 @@ import itertools
 import os
 import shutil
 import signal
+import stat
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -329,13 +333,50 @@ def tree_memory(root_pid):
     return total
 
 
+def temporary_folder(kind):
+    """A new folder in the machine's temporary folder for this grading process, named
+    TAG-<pid>-<start time>-<kind>-<random> (owner_name; kind says what it holds: "work", "check"),
+    so that remove_leftovers removes it should this process be killed before it does. Mode 0700."""
+    return Path(tempfile.mkdtemp(prefix=f"{owner_name()}-{kind}-"))
+
+
+def remove_folder(path):
+    """Delete a folder whatever a sandbox left in it (read-only files too), the
+    scratch spaces mounted at or below it unmounted first."""
+    unmount_under(path)
+
+    def make_writable_and_retry(function, name, _error):
+        try:
+            os.chmod(os.path.dirname(name), stat.S_IRWXU)
+            os.chmod(name, stat.S_IRWXU)
+            function(name)
+        except OSError:
+            pass
+
+    shutil.rmtree(path, onerror=make_writable_and_retry)
+
+
 def remove_leftovers():
-    """Unmount the scratch spaces and remove the cgroups whose maker is gone
-    (a grader killed outright). Returns how many were removed."""
+    """Unmount the scratch spaces, remove the cgroups and the temporary folders
+    (temporary_folder) whose maker is gone (a grader killed outright), and the
+    folders those spaces were mounted on when nothing is left in them. Returns
+    how many were removed."""
     removed = 0
     for point, source in scratch_mounts():
-        if _owner_is_gone(source):
-            removed += subprocess.run(["umount", "--lazy", point], capture_output=True).returncode == 0
+        if _owner_is_gone(source) and subprocess.run(["umount", "--lazy", point], capture_output=True).returncode == 0:
+            removed += 1
+            try:
+                os.rmdir(point)  # empty, unless something was there before the space was mounted on it
+            except OSError:
+                pass
+    for folder in Path(tempfile.gettempdir()).glob(f"{TAG}-*"):
+        try:
+            mine = not folder.is_symlink() and folder.is_dir() and folder.stat().st_uid == os.geteuid()
+        except OSError:
+            continue
+        if mine and _owner_is_gone(folder.name):
+            remove_folder(folder)
+            removed += 1
     base = _cgroup_v1_base() if mechanisms().memory == "cgroup v1" else None
     for group in base.glob(f"{TAG}-*") if base is not None else ():
         if _owner_is_gone(group.name):

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -173,7 +172,7 @@ def grade(submissions_dir, out, options=Options(), course=None):
     sandbox.precompile_course_code()
 
     out.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="conv-course-"))
+    work = confinement.temporary_folder("work")
     os.chmod(work, 0o755)
     try:
         try:
@@ -513,7 +512,7 @@ def regenerate_feedback(out, options=Options(), course=None):
             call = local_pool.feedback_call(pages, row, ran)
             if call:
                 calls.append(call)
-    work = Path(tempfile.mkdtemp(prefix="conv-course-"))
+    work = confinement.temporary_folder("work")
     try:
         settings = Settings.here(course.db, work)
         with local_pool.WorkerPool(settings, min(options.jobs or default_jobs(), max(len(calls), 1))) as pool:

@@ -51,7 +51,6 @@ import os
 import resource
 import select
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
@@ -139,7 +138,7 @@ def check_available():
             "CI's .ci/run does it)"
         )
     confinement.remove_leftovers()
-    scratch = make_scratch(tempfile.mkdtemp(prefix="conv-course-check-"), UID_BASE)
+    scratch = make_scratch(confinement.temporary_folder("check"), UID_BASE)
     argv = wrap([sys.executable, "-c", "import numpy, conv_lib"], scratch=scratch, sandbox_user=UID_BASE)
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd="/")
@@ -348,18 +347,9 @@ def give_to_sandbox(path, sandbox_user):
 
 def remove_scratch(path):
     """Delete a scratch folder whatever the sandbox left in it (read-only
-    files too), its scratch space and those of the folders it holds unmounted first."""
-    confinement.unmount_under(path)
-
-    def make_writable_and_retry(function, name, _error):
-        try:
-            os.chmod(os.path.dirname(name), stat.S_IRWXU)
-            os.chmod(name, stat.S_IRWXU)
-            function(name)
-        except OSError:
-            pass
-
-    shutil.rmtree(path, onerror=make_writable_and_retry)
+    files too), its scratch space and those of the folders it holds unmounted
+    first (confinement.remove_folder)."""
+    confinement.remove_folder(path)
 
 
 def run(argv, *, scratch, sandbox_user, limits=Limits(), timeout, env=None, keep_lines=()):

@@ -324,23 +324,50 @@ def test_processes_under_the_caps_are_left_alone(scratch):
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="scratch spaces are mounted only when the grader runs as root")
 def test_what_a_killed_grader_left_behind_is_removed_and_nothing_else(tmp_path):
-    gone, alive = tmp_path / "gone", tmp_path / "alive"
+    gone, alive, held = tmp_path / "gone", tmp_path / "alive", tmp_path / "held"
     gone.mkdir()
     alive.mkdir()
+    held.mkdir()
+    (held / "kept.txt").write_text("under the mount, not in it")
     dead_owner = f"{confinement.TAG}-999999999-1"
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", dead_owner, str(gone)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", dead_owner, str(held)], check=True)
     confinement.mount_scratch_space(alive, 1, 0)  # this process's own: still in use
     group = None
     if confinement.mechanisms().memory == "cgroup v1":
         group = confinement._cgroup_v1_base() / f"{dead_owner}-0"
         group.mkdir()
     try:
-        assert confinement.remove_leftovers() >= 1
+        assert confinement.remove_leftovers() >= 2
         assert not os.path.ismount(gone) and os.path.ismount(alive)
+        # The folder a dead grader's space was mounted on goes too, unless something else is in it.
+        assert not gone.exists() and alive.is_dir()
+        assert not os.path.ismount(held) and (held / "kept.txt").read_text() == "under the mount, not in it"
         assert group is None or not group.exists()
     finally:
         confinement.unmount_under(tmp_path)
     assert not os.path.ismount(alive)
+
+
+def test_the_temporary_folders_of_a_killed_grader_are_removed_and_no_others(tmp_path, monkeypatch):
+    """A run's work folder holds the students' notebooks: a grader killed outright must not leave it in
+    /tmp for good. The next run removes the folders whose maker is gone, and only those."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    alive = confinement.temporary_folder("work")
+    assert alive.parent == tmp_path and alive.name.startswith(confinement.owner_name() + "-work-")
+    dead = tmp_path / f"{confinement.TAG}-999999999-1-work-abc"
+    (dead / "staged" / "ann").mkdir(parents=True)
+    (dead / "staged" / "ann" / "notebook.ipynb").write_text("{}")
+    (dead / "staged" / "ann").chmod(0o500)  # read-only, as a sandbox may leave it
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    pointer = tmp_path / f"{confinement.TAG}-999999999-1-work-link"
+    pointer.symlink_to(elsewhere)
+    confinement.remove_leftovers()
+    assert not dead.exists()
+    assert alive.is_dir() and pointer.is_symlink() and elsewhere.is_dir()
 
 
 def test_the_grader_reads_a_bounded_stderr_and_keeps_the_marked_lines(scratch):
