@@ -32,7 +32,7 @@ grader can tell the student the truth.
 Leftovers: the grader unmounts each tmpfs and removes each cgroup when its
 sandbox ends (sandbox.remove_scratch, MemoryGroup.remove), and its folders in
 /tmp (temporary_folder: a run's work, a cluster worker's course, the sandbox
-check's scratch) when it is done with them. A grader killed outright leaves
+check's scratch, a fork server's home) when it is done with them. A grader killed outright leaves
 them behind; each mount, cgroup and folder is named after the process that
 made it (its pid and start time), and `remove_leftovers()`, run when a
 grading run or a worker starts, removes those whose maker is gone.

@@ -60,10 +60,11 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import traceback
 from pathlib import Path
+
+from . import confinement
 
 PRELOADED = (
     "numpy", "numpy.random", "matplotlib", "matplotlib.pyplot", "matplotlib.animation", "matplotlib_inline.backend_inline",
@@ -83,9 +84,11 @@ NAMESPACES = ("ipc", "uts", "net", "cgroup", "pid", "mnt")
 START_SECONDS = 60
 """How long the grader waits for the server to import its libraries, or for a holder to say it is there."""
 
-HOME_PREFIX = "conv-course-fork-server-"
-"""The server's home folder (its matplotlib settings) is a fresh folder of /tmp named so; the server
-removes it when the grader's end of its channel closes, the grader when it stops the server."""
+HOME_KIND = "fork-server"
+"""The server's home folder (its matplotlib settings) is a fresh folder of /tmp, a temporary_folder of
+this kind (confinement.py, named after the worker that starts the server): the server removes it when
+the grader's end of its channel closes, the grader when it stops the server, and the next grading run
+when both were killed outright."""
 
 SWITCH = "CONV_COURSE_FORK_SERVER"
 """The grader's environment variable that turns the fork server off (`off`)."""
@@ -104,8 +107,6 @@ class Unavailable(RuntimeError):
 def wanted():
     """Whether this grader should start sandboxed processes through a fork server: it runs as root, memory
     is capped by a cgroup, this Linux has pidfds, and CONV_COURSE_FORK_SERVER is not `off`."""
-    from . import confinement
-
     return (os.environ.get(SWITCH, "").lower() != "off" and os.geteuid() == 0 and hasattr(os, "pidfd_open")
             and confinement.mechanisms().memory != "watchdog" and os.path.exists("/proc/self/ns/pid"))
 
@@ -129,7 +130,7 @@ class ForkServer:
         as it starts, and it is ready by the first submission's kernel)."""
         self.close()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.home = Path(tempfile.mkdtemp(prefix=HOME_PREFIX, dir="/tmp"))
+        self.home = confinement.temporary_folder(HOME_KIND)
         env = {**self.environment(self.home), "PATH": os.environ.get("PATH", os.defpath)}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "autograder.fork_server", str(theirs.fileno())], pass_fds=[theirs.fileno()],
@@ -283,7 +284,7 @@ def serve(channel_fd):
     try:
         _serve(channel_fd)
     finally:
-        if home.name.startswith(HOME_PREFIX):
+        if home.name.startswith(confinement.TAG) and f"-{HOME_KIND}-" in home.name:
             import shutil
 
             shutil.rmtree(home, ignore_errors=True)

@@ -19,7 +19,7 @@ import pytest
 
 from sandbox_users import sandbox_user
 
-from autograder import fork_server, sandbox
+from autograder import confinement, fork_server, sandbox
 
 USER = sandbox_user()
 
@@ -147,6 +147,8 @@ def test_a_server_whose_worker_is_gone_ends_and_leaves_no_folder_behind():
     server._ready()
     home, process = server.home, server.process
     assert home.is_dir()
+    # Named after this worker (confinement.temporary_folder): were both killed outright, the next run removes it.
+    assert home.name.startswith(f"{confinement.owner_name()}-{fork_server.HOME_KIND}-")
     server.channel.close()  # as when the worker ends, however it ends
     server.channel = None
     assert process.wait(timeout=30) == 0
