@@ -10,8 +10,9 @@ from pathlib import Path
 
 # One BLAS thread per test process. The suite runs in 2 worker processes on 2 cores (pyproject.toml's
 # addopts), and each starts kernels, notebooks and graders of its own; a BLAS that also starts a
-# thread per core in each of them has its threads spin against the other processes' work. Measured on the 2-core machine: notebook 06's training took 53 s in the suite
-# with OpenBLAS's default of 2 threads and 19 s with 1, and the whole suite used 13% less CPU.
+# thread per core in each of them has its threads spin against the other processes' work. Measured
+# on the 2-core machine: notebook 06's training took 53 s in the suite with OpenBLAS's default of 2
+# threads and 19 s with 1, and the whole suite used 13% less CPU.
 # Set before numpy is first imported here; the workers, kernels and subprocesses inherit it.
 # An explicit setting (OPENBLAS_NUM_THREADS=2 make test) is kept.
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):

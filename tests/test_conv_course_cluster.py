@@ -219,7 +219,7 @@ def test_a_plugin_removed_while_its_worker_sets_up_leaves_nothing_behind(tmp_pat
 
     from autograder import cluster
 
-    made = tmp_path / "conv-course-cluster-late"
+    made = tmp_path / "worker-folder"  # what grading_worker makes (a confinement.temporary_folder)
     go_on, set_up = threading.Event(), threading.Event()
 
     def slow_grading_worker(plugin):
