@@ -90,10 +90,13 @@ def connect(address):
         # when it is free, so a worker that dies takes only the submission it was
         # grading down with it (a submission waiting there would count as a suspect too).
         # Dask's own watching, which costs the cores the sandboxes grade on, is made rarer (IDLE_WATCHING).
+        # No dashboard; the scheduler's small HTTP server (health, metrics) still starts, on a free port
+        # of 127.0.0.1 rather than Dask's 8787, so two runs at once do not warn that the port is taken.
         with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
                               "distributed.scheduler.worker-saturation": 1.0, **IDLE_WATCHING}):
             cluster = LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
-                                   dashboard_address=None, host="127.0.0.1")
+                                   dashboard_address=None, host="127.0.0.1",
+                                   scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
         return Client(cluster), cluster
     try:
         return Client(address, timeout=CONNECT_TIMEOUT), None

@@ -211,6 +211,48 @@ def test_a_local_cluster_runs_with_its_grading_settings_on_each_worker():
     assert saturation == 1.0
 
 
+def _http_status(host, port, path):
+    """The HTTP status of GET http://host:port/path."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}{path}", timeout=10) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _http_address(dask_scheduler):
+    server = dask_scheduler.http_server
+    return server.address, server.port
+
+
+def test_two_local_clusters_at_once_serve_no_dashboard_and_take_no_fixed_port():
+    """Two `--cluster local:N` runs at the same time (two instructors, two test workers): neither shows a
+    dashboard, and the scheduler's small HTTP server listens on a free port of 127.0.0.1, so neither
+    warns that Dask's port 8787 is taken."""
+    import warnings
+
+    from autograder import cluster
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first, first_local = cluster.connect("local:1")
+        second, second_local = cluster.connect("local:1")
+        try:
+            addresses = [client.run_on_scheduler(_http_address) for client in (first, second)]
+            answers = [(_http_status(*address, "/health"), _http_status(*address, "/status")) for address in addresses]
+        finally:
+            for client, local in ((first, first_local), (second, second_local)):
+                client.close()
+                local.close()
+    assert [message for message in map(str, (w.message for w in caught)) if "already in use" in message] == []
+    assert [host for host, _ in addresses] == ["127.0.0.1", "127.0.0.1"]
+    assert addresses[0][1] != addresses[1][1] and 8787 not in [port for _, port in addresses]
+    assert answers == [(200, 404), (200, 404)]  # health answers; no dashboard page
+
+
 def test_a_plugin_removed_while_its_worker_sets_up_leaves_nothing_behind(tmp_path, monkeypatch):
     """A short run can end while a worker is still setting up (its sandbox check, its folder): the
     plugin's teardown waits for that set-up and then removes what it made, so /tmp keeps nothing."""
