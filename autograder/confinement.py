@@ -335,7 +335,7 @@ def tree_memory(root_pid):
 
 def temporary_folder(kind):
     """A new folder in the machine's temporary folder for this grading process, named
-    TAG-<pid>-<start time>-<kind>-<random> (owner_name; kind says what it holds: "work", "check"),
+    TAG-<pid>-<start time>-<kind>-<random> (owner_name; kind says what it holds: "work", "check", "cluster", "fork-server"),
     so that remove_leftovers removes it should this process be killed before it does. Mode 0700."""
     return Path(tempfile.mkdtemp(prefix=f"{owner_name()}-{kind}-"))
 
